@@ -1,0 +1,82 @@
+/* broker.h - the job queue between dispatcher and grader nodes, behind one interface.
+ * Kafka (broker_kafka.c) is the first adapter. Callbacks run only inside broker_poll(),
+ * on the caller's thread: a daemon calls broker_poll() when broker_fd() is readable and
+ * on a short timer, so nothing blocks its event loop. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct broker;
+
+struct broker_config {
+	const char *brokers;    /* "host:port,..." */
+	const char *topic;      /* jobs topic */
+	const char *dlq_topic;  /* dead letters (consumer side); NULL = "<topic>.dlq" */
+	const char *group;      /* consumer group (consumer side) */
+	const char *client_id;
+	/* Optional: receives the adapter's own log lines (librdkafka's), level as syslog. */
+	void (*log_cb)(void *opaque, int level, const char *msg);
+	void *log_opaque;
+};
+
+/* ---- producer (dispatcher) ---- */
+
+/* Called once per broker_publish(), from broker_poll(): err 0 when the broker
+ * acknowledged the message (acks=all, idempotent), else a negative errno and a reason;
+ * retriable tells whether a later publish may succeed (broker down) or not. */
+typedef void (*broker_ack_cb)(void *opaque, int err, bool retriable, const char *reason);
+
+/* Returns NULL with err on failure. */
+struct broker *broker_kafka_producer_new(const struct broker_config *cfg, char *err,
+                                         size_t errlen);
+/* Queues payload (copied) under key (copied, may be NULL). Returns 0, or -EAGAIN when the
+ * local queue is full, or another negative errno; cb is called only if 0 is returned. */
+int broker_publish(struct broker *b, const char *key, const void *payload, size_t len,
+                   broker_ack_cb cb, void *opaque);
+/* true if the adapter currently sees a live broker connection. */
+bool broker_up(const struct broker *b);
+
+/* ---- consumer (grader node) ---- */
+
+struct broker_msg {
+	const uint8_t *payload; /* owned by the message */
+	size_t len;
+	const char *key;        /* NUL-terminated copy, may be NULL */
+	int32_t partition;
+	int64_t offset;
+};
+
+/* Rebalance notification: assigned or revoked partitions of the jobs topic. Called from
+ * broker_poll(). On revoke, messages of those partitions still held by the caller may be
+ * finished; their broker_done() is then a no-op (another member will redeliver). */
+typedef void (*broker_rebalance_cb)(void *opaque, bool assigned, const int32_t *partitions,
+                                    size_t n);
+
+struct broker *broker_kafka_consumer_new(const struct broker_config *cfg,
+                                         broker_rebalance_cb rcb, void *opaque, char *err,
+                                         size_t errlen);
+/* Takes the next message if one is buffered; never blocks. Returns 1 and *out (the caller
+ * owns it until broker_done/broker_msg_free), 0 when none, or a negative errno. */
+int broker_next(struct broker *b, struct broker_msg **out);
+/* The message's effects are persisted: its offset may be stored once every earlier
+ * message of its partition is done too (offsets advance only over a done prefix).
+ * Frees m. */
+void broker_done(struct broker *b, struct broker_msg *m);
+/* Publishes m to the dead-letter topic with reason (a header), then broker_done(m). */
+int broker_dead_letter(struct broker *b, struct broker_msg *m, const char *reason);
+/* Stop / restart fetching (all assigned partitions) while still polling, so the member is
+ * not evicted during long jobs. */
+int broker_pause(struct broker *b);
+int broker_resume(struct broker *b);
+/* Stores done offsets, commits, leaves the group (consumer) or flushes (producer). */
+int broker_close(struct broker *b, int timeout_ms);
+
+/* ---- both ---- */
+
+/* A file descriptor that becomes readable when broker_poll() has work; -1 if none. */
+int broker_fd(struct broker *b);
+/* Serves callbacks and internal events; never blocks. */
+void broker_poll(struct broker *b);
+/* broker_free(NULL) is a no-op. Does not wait: call broker_close() first for a clean exit. */
+void broker_free(struct broker *b);

@@ -1,0 +1,23 @@
+/* mpk.h - bounded decoding of untrusted msgpack.
+ * msgpack-c's unpacker allocates by the declared element count, so a 5-byte array32
+ * header can ask for gigabytes. mpk_check() walks the raw bytes first and refuses any
+ * container whose declared count exceeds the bytes left, any nesting deeper than
+ * max_depth, and trailing garbage; only then is msgpack_unpack() called. */
+#pragma once
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Returns 0 if buf[0..len) holds exactly one well-formed object within the bounds,
+ * -EBADMSG otherwise (err says why). */
+int mpk_check(const char *buf, size_t len, unsigned max_depth, char *err, size_t errlen);
+
+/* mpk_check() then msgpack_unpack() into zone; *obj points into zone. 0 or -EBADMSG. */
+int mpk_decode(const char *buf, size_t len, unsigned max_depth, msgpack_zone *zone,
+               msgpack_object *obj, char *err, size_t errlen);
+
+/* Helpers over a decoded map. Each returns NULL / false when the key is missing or has
+ * another type. Strings are not NUL-terminated: use the returned length. */
+const msgpack_object *mpk_map_get(const msgpack_object *map, const char *key);
+const char *mpk_map_str(const msgpack_object *map, const char *key, size_t *len);
+bool mpk_map_num(const msgpack_object *map, const char *key, double *out);

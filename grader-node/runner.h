@@ -1,0 +1,88 @@
+/* runner.h - runs one job's harness in a sandbox and turns what it reports into an
+ * outcome: a verdict with per-test points, or an infrastructure error.
+ * The node's event loop drives it: runner_start() spawns and registers the run's own
+ * events (pipes, child exit, wall-clock timer) on the base given to runner_new(), and the
+ * done callback fires exactly once per run, from that loop. A later warm-interpreter
+ * runner implements this same interface. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct runner;
+struct run;
+
+struct runner_config {
+	bool use_bubblewrap;      /* [security] use_bubblewrap; false = unsandboxed (warned) */
+	const char *bwrap;        /* bwrap binary, default "/usr/bin/bwrap" */
+	const char *venv;         /* grading venv dir, bound read-only; python = venv/bin/python */
+	const char *harness;      /* harness.py, bound read-only into the sandbox */
+	const char *work_root;    /* per-job workdirs are created below it (mode 0711) */
+	unsigned base_uid;        /* sandbox uid/gid = base_uid + slot when the node is root */
+	/* [rlimits] (mograder names): 0 disables that limit */
+	unsigned cpu_s;           /* RLIMIT_CPU, seconds */
+	unsigned nproc;           /* RLIMIT_NPROC, and pids.max of the job's cgroup */
+	unsigned nofile;          /* RLIMIT_NOFILE */
+	unsigned as_mb;           /* RLIMIT_AS, MiB */
+	unsigned fsize_mb;        /* RLIMIT_FSIZE, MiB */
+	unsigned stack_mb;        /* RLIMIT_STACK, MiB */
+	/* defaults a job gets, and ceilings it can never exceed */
+	unsigned timeout_s, max_timeout_s;
+	unsigned memory_mb, max_memory_mb; /* cgroup memory limit */
+	unsigned output_kb;       /* captured stdout+stderr kept (tail) */
+	unsigned tmp_mb;          /* size of the sandbox's /tmp tmpfs */
+	const char *cgroup_name;  /* parent cgroup name, default "gradeq" */
+};
+
+struct run_spec {
+	const char *name;         /* unique, path-safe: "<submission id>-<attempt>" */
+	int slot;                 /* 0 .. slots-1 */
+	const char *bundle_dir;   /* extracted bundle: tests/ (and files/) */
+	const char *source;       /* submission bytes (copied by runner_start) */
+	size_t source_len;
+	double max_points;        /* 0: weights are points */
+	unsigned timeout_s, memory_mb, cpu_s, nproc, output_kb; /* 0 = runner default */
+	bool safety_check;
+};
+
+struct run_test {
+	char *name;
+	bool passed;
+	double points, max_points;
+	char *message;
+};
+
+enum run_kind { RUN_VERDICT, RUN_INFRA_ERROR };
+
+struct run_outcome {
+	enum run_kind kind;
+	const char *verdict;      /* RUN_VERDICT: ok timeout memory output_limit crashed
+	                             import_error rejected (static string) */
+	char error[256];          /* RUN_INFRA_ERROR: reason for staff; else a detail or "" */
+	double score, max_score;  /* rounded to two decimals */
+	struct run_test *tests;   /* owned by the run; valid during the callback only */
+	size_t ntests;
+	const char *output_tail;  /* last output_kb of stdout+stderr (may be binary) */
+	size_t output_tail_len;
+	/* timing (CLOCK_MONOTONIC ms; 0 if unknown): spawn, harness first line, after
+	 * imports (python + pytest + marimo + submission), end of tests, reaped */
+	int64_t t_spawn, t_harness, t_imported, t_tests_done, t_end;
+};
+
+typedef void (*run_done_cb)(struct run *r, const struct run_outcome *o, void *arg);
+
+/* Checks the sandbox can work (bwrap runs, cgroups detected and writable as root, venv and
+ * harness present). Returns NULL with err when not, so the node refuses to start. */
+struct runner *runner_new(struct event_base *base, const struct runner_config *cfg,
+                          char *err, size_t errlen);
+/* Starts a run. Returns 0 and *out, or a negative errno with err (an infrastructure
+ * error: nothing ran). cb fires once, later, from the loop; the run is freed after it. */
+int runner_start(struct runner *rn, const struct run_spec *spec, run_done_cb cb, void *arg,
+                 struct run **out, char *err, size_t errlen);
+/* Kills the run's whole tree now; cb then fires with RUN_INFRA_ERROR "cancelled". */
+void runner_cancel(struct run *r);
+/* "v1" or "v2" (or "none" when unprivileged), for logs and status. */
+const char *runner_cgroup_mode(const struct runner *rn);
+/* runner_free(NULL) is a no-op; cancels runs still in progress. */
+void runner_free(struct runner *rn);
