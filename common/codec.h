@@ -22,6 +22,6 @@ int codec_job_decode(const uint8_t *buf, size_t len, Gradeq__GradingJob **out, c
                      size_t errlen);
 void codec_job_free(Gradeq__GradingJob *job);
 
-int codec_result_decode(const uint8_t *buf, size_t len, Gradeq__GradingResult **out,
-                        char *err, size_t errlen);
+int codec_result_decode(const uint8_t *buf, size_t len, Gradeq__GradingResult **out, char *err,
+                        size_t errlen);
 void codec_result_free(Gradeq__GradingResult *res);

@@ -13,15 +13,17 @@ struct conf_key {
 	const char *section; /* "" for keys before any [section] */
 	const char *name;
 	enum conf_type type;
-	void *dst;      /* char[dstlen] | long long | bool | double */
-	size_t dstlen;  /* CONF_STR only: size of dst including NUL */
-	double min, max; /* CONF_INT / CONF_DOUBLE inclusive range */
+	void *dst;       /* char[dstlen] | long long | bool | double */
+	size_t dstlen;   /* CONF_STR only: size of dst including NUL */
+	double min, max; /* CONF_INT / CONF_DOUBLE inclusive range; 0, 0 = unbounded */
 };
 
-/* Loads path into the keys' destinations. Keys absent from the file keep their value.
+/* Loads path into the keys' destinations. Keys absent from the file keep their value;
+ * on any error no destination is written. Lines are at most 198 characters; a ";" or
+ * " #" starts a comment, also inside a quoted string for ";" (an inih rule).
  * Returns 0 or a negative errno; err gets "path:line: reason" (or "path: reason"). */
 int conf_load_file(const char *path, const struct conf_key *keys, size_t nkeys, char *err,
                    size_t errlen);
 /* Same for an in-memory text; name is used in messages (e.g. "exercise.toml"). */
-int conf_load_string(const char *name, const char *text, const struct conf_key *keys,
-                     size_t nkeys, char *err, size_t errlen);
+int conf_load_string(const char *name, const char *text, const struct conf_key *keys, size_t nkeys,
+                     char *err, size_t errlen);

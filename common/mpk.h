@@ -2,7 +2,9 @@
  * msgpack-c's unpacker allocates by the declared element count, so a 5-byte array32
  * header can ask for gigabytes. mpk_check() walks the raw bytes first and refuses any
  * container whose declared count exceeds the bytes left, any nesting deeper than
- * max_depth, and trailing garbage; only then is msgpack_unpack() called. */
+ * max_depth, and trailing garbage; only then is msgpack_unpack() called.
+ * Depth counts containers: a scalar is 0, a map of scalars 1; max_depth is capped at 64
+ * (msgpack-c itself stops at 32). */
 #pragma once
 #include <msgpack.h>
 #include <stdbool.h>

@@ -3,8 +3,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-int64_t util_now_ms(void);      /* CLOCK_REALTIME in ms */
-int64_t util_mono_ms(void);     /* CLOCK_MONOTONIC in ms */
+int64_t util_now_ms(void);  /* CLOCK_REALTIME in ms */
+int64_t util_mono_ms(void); /* CLOCK_MONOTONIC in ms */
 /* Lowercase hex of len bytes into out (2*len+1 bytes). */
 void util_hex(const unsigned char *in, size_t len, char *out);
 /* SHA-256 of buf; out is 32 bytes. */
