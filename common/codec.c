@@ -85,8 +85,9 @@ static int check_job(const Gradeq__GradingJob *j, char *err, size_t errlen)
 		return bad(err, errlen, "tests_hash is not 64 lowercase hex digits");
 	if (!j->limits)
 		return bad(err, errlen, "limits missing");
-	if (j->limits->timeout_s < 1 || j->limits->timeout_s > JOB_TIMEOUT_MAX)
-		return bad(err, errlen, "limits.timeout_s out of range 1..86400");
+	/* 0 = the node's default; the node clamps every limit to its own ceilings. */
+	if (j->limits->timeout_s > JOB_TIMEOUT_MAX)
+		return bad(err, errlen, "limits.timeout_s above 86400");
 	if (j->limits->memory_mb > JOB_MEMORY_MAX)
 		return bad(err, errlen, "limits.memory_mb above 1048576");
 	if (!isfinite(j->max_points) || j->max_points < 0)

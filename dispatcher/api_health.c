@@ -1,0 +1,21 @@
+/* api_health.c - GET /healthz: are Kafka and Redis reachable right now. */
+#include "api.h"
+#include "disp.h"
+#include "http.h"
+#include "jobq.h"
+#include "redis_async.h"
+
+void api_health(struct hreq *h)
+{
+	bool k = jobq_up(h->d->jobq), r = rds_up(h->d->rds);
+	json_t *j = json_pack("{s:s,s:s,s:s}", "status", k && r ? "ok" : "unavailable", "kafka",
+	                      k ? "up" : "down", "redis", r ? "up" : "down");
+	if (k && r) {
+		http_reply_json(h, 200, j);
+		return;
+	}
+	/* 503 with the same fields; http_reply_unavailable would replace the body. */
+	json_object_set_new(j, "error",
+	                    json_string(k ? "Redis unavailable" : "grading queue unavailable"));
+	http_reply_json(h, 503, j);
+}
