@@ -1,7 +1,8 @@
 /* broker.h - the job queue between dispatcher and grader nodes, behind one interface.
- * Kafka (broker_kafka.c) is the first adapter. Callbacks run only inside broker_poll(),
- * on the caller's thread: a daemon calls broker_poll() when broker_fd() is readable and
- * on a short timer, so nothing blocks its event loop. */
+ * Kafka (broker_kafka.c) is the first adapter. Callbacks run only inside broker_poll()
+ * (and, for the consumer's rebalance callback, broker_next()), on the caller's thread: a
+ * daemon calls broker_poll() when broker_fd() is readable and on a short timer (the fd
+ * only signals a queue turning non-empty), so nothing blocks its event loop. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -10,14 +11,17 @@
 struct broker;
 
 struct broker_config {
-	const char *brokers;    /* "host:port,..." */
-	const char *topic;      /* jobs topic */
-	const char *dlq_topic;  /* dead letters (consumer side); NULL = "<topic>.dlq" */
-	const char *group;      /* consumer group (consumer side) */
+	const char *brokers;   /* "host:port,..." */
+	const char *topic;     /* jobs topic */
+	const char *dlq_topic; /* dead letters (consumer side); NULL = "<topic>.dlq" */
+	const char *group;     /* consumer group (consumer side) */
 	const char *client_id;
 	/* Optional: receives the adapter's own log lines (librdkafka's), level as syslog. */
 	void (*log_cb)(void *opaque, int level, const char *msg);
 	void *log_opaque;
+	/* Optional: NULL-terminated "key", "value", ... adapter properties applied last
+	 * (librdkafka names for Kafka), for tests and tuning. */
+	const char *const *props;
 };
 
 /* ---- producer (dispatcher) ---- */
@@ -28,8 +32,7 @@ struct broker_config {
 typedef void (*broker_ack_cb)(void *opaque, int err, bool retriable, const char *reason);
 
 /* Returns NULL with err on failure. */
-struct broker *broker_kafka_producer_new(const struct broker_config *cfg, char *err,
-                                         size_t errlen);
+struct broker *broker_kafka_producer_new(const struct broker_config *cfg, char *err, size_t errlen);
 /* Queues payload (copied) under key (copied, may be NULL). Returns 0, or -EAGAIN when the
  * local queue is full, or another negative errno; cb is called only if 0 is returned. */
 int broker_publish(struct broker *b, const char *key, const void *payload, size_t len,
@@ -42,7 +45,7 @@ bool broker_up(const struct broker *b);
 struct broker_msg {
 	const uint8_t *payload; /* owned by the message */
 	size_t len;
-	const char *key;        /* NUL-terminated copy, may be NULL */
+	const char *key; /* NUL-terminated copy, may be NULL */
 	int32_t partition;
 	int64_t offset;
 };
@@ -53,9 +56,8 @@ struct broker_msg {
 typedef void (*broker_rebalance_cb)(void *opaque, bool assigned, const int32_t *partitions,
                                     size_t n);
 
-struct broker *broker_kafka_consumer_new(const struct broker_config *cfg,
-                                         broker_rebalance_cb rcb, void *opaque, char *err,
-                                         size_t errlen);
+struct broker *broker_kafka_consumer_new(const struct broker_config *cfg, broker_rebalance_cb rcb,
+                                         void *opaque, char *err, size_t errlen);
 /* Takes the next message if one is buffered; never blocks. Returns 1 and *out (the caller
  * owns it until broker_done/broker_msg_free), 0 when none, or a negative errno. */
 int broker_next(struct broker *b, struct broker_msg **out);
@@ -63,7 +65,15 @@ int broker_next(struct broker *b, struct broker_msg **out);
  * message of its partition is done too (offsets advance only over a done prefix).
  * Frees m. */
 void broker_done(struct broker *b, struct broker_msg *m);
-/* Publishes m to the dead-letter topic with reason (a header), then broker_done(m). */
+/* Gives m back without marking it done (it will be delivered again, to this or another
+ * member). Frees m. */
+void broker_msg_free(struct broker *b, struct broker_msg *m);
+/* Publishes m to the dead-letter topic with reason (header "gradeq-reason"), and
+ * broker_done(m) once the dead letter is acknowledged. Always takes ownership of m; if
+ * the dead letter cannot be written after a few tries, m is marked done anyway so a
+ * partition never stalls behind a poison message. Returns 0 (the reason is logged
+ * through log_cb on failure). Also valid: broker_publish() on a consumer publishes to
+ * the jobs topic (for re-queueing a job). */
 int broker_dead_letter(struct broker *b, struct broker_msg *m, const char *reason);
 /* Stop / restart fetching (all assigned partitions) while still polling, so the member is
  * not evicted during long jobs. */
@@ -78,5 +88,7 @@ int broker_close(struct broker *b, int timeout_ms);
 int broker_fd(struct broker *b);
 /* Serves callbacks and internal events; never blocks. */
 void broker_poll(struct broker *b);
-/* broker_free(NULL) is a no-op. Does not wait: call broker_close() first for a clean exit. */
+/* broker_free(NULL) is a no-op. Does not wait: call broker_close() first for a clean exit.
+ * Publishes not yet acknowledged get their callback here, with -ECANCELED (retriable).
+ * A consumer's messages still held must be released (done / msg_free) before. */
 void broker_free(struct broker *b);
