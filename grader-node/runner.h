@@ -77,12 +77,17 @@ typedef void (*run_done_cb)(struct run *r, const struct run_outcome *o, void *ar
 struct runner *runner_new(struct event_base *base, const struct runner_config *cfg,
                           char *err, size_t errlen);
 /* Starts a run. Returns 0 and *out, or a negative errno with err (an infrastructure
- * error: nothing ran). cb fires once, later, from the loop; the run is freed after it. */
+ * error: nothing ran). cb fires once, later, from the loop; the run is freed after it.
+ * The wall clock is timeout_s plus a fixed start-up allowance (3 s). The runner reaps its
+ * own children by pid (pidfd): the process must not reap with waitpid(-1). spec->name
+ * must pass name_valid(); a run of the same name in progress is -EBUSY. */
 int runner_start(struct runner *rn, const struct run_spec *spec, run_done_cb cb, void *arg,
                  struct run **out, char *err, size_t errlen);
 /* Kills the run's whole tree now; cb then fires with RUN_INFRA_ERROR "cancelled". */
 void runner_cancel(struct run *r);
 /* "v1" or "v2" (or "none" when unprivileged), for logs and status. */
 const char *runner_cgroup_mode(const struct runner *rn);
-/* runner_free(NULL) is a no-op; cancels runs still in progress. */
+/* runner_free(NULL) is a no-op; cancels runs still in progress: it kills them, waits
+ * for them (blocking) and fires their callbacks (RUN_INFRA_ERROR "cancelled") from
+ * inside runner_free(). */
 void runner_free(struct runner *rn);

@@ -1,0 +1,55 @@
+/* cgroup.h - one cgroup per job: memory, pids and cpu limits, membership, the OOM count,
+ * and a kill that takes every process in it. cgroup v1 (one directory per controller
+ * hierarchy: memory, pids, cpu, freezer) and v2 (one unified directory) are detected at
+ * run time. Job cgroups live in <node's own cgroup>/<parent>/<job>, so whatever limits
+ * the node's service has also bound its sandboxes. Needs root. Library code: returns
+ * errors, never logs; not thread-safe (the node's loop thread). */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum cg_mode { CG_NONE, CG_V1, CG_V2 };
+
+struct cg_root; /* the parent cgroup(s) of all jobs */
+struct cg_job;  /* one job's cgroup(s) */
+
+struct cg_limits {
+	uint64_t memory_bytes; /* memory limit, swap off; 0 = none */
+	unsigned pids_max;     /* 0 = none */
+	unsigned cpu_weight;   /* v2 cpu.weight (100 = default); v1 shares = weight*1024/100 */
+};
+
+/* Finds the hierarchy (v2 when it carries memory and pids, else v1), creates the parent
+ * cgroup `parent` under the node's own cgroup and enables the controllers. On v2 a
+ * non-root own cgroup cannot both hold the node and delegate controllers, so the node
+ * moves itself into the leaf "<parent>.node" beside it. Returns 0 and *out, or -errno
+ * with err. */
+int cg_detect(const char *parent, struct cg_root **out, char *err, size_t errlen);
+enum cg_mode cg_mode(const struct cg_root *root); /* CG_NONE for NULL */
+const char *cg_mode_name(enum cg_mode m);         /* "v1" "v2" "none" */
+/* The parent's directory (v1: of the pids hierarchy), for messages. */
+const char *cg_root_path(const struct cg_root *root);
+void cg_root_free(struct cg_root *root);
+
+/* Creates the job cgroup `name` ([A-Za-z0-9_.-], validated by the caller) with limits. A
+ * stale cgroup of that name (a crashed earlier run) is killed and replaced. Returns 0 and
+ * *out, or -errno with err. */
+int cg_create(struct cg_root *root, const char *name, const struct cg_limits *lim,
+              struct cg_job **out, char *err, size_t errlen);
+/* Moves pid into the job (every hierarchy). 0 or -errno. */
+int cg_attach(struct cg_job *job, pid_t pid);
+/* SIGKILLs every process in the job: v2 cgroup.kill when present, v1 freezes first when
+ * the freezer is mounted. Call again until cg_empty(): a process forked between the read
+ * of cgroup.procs and the kill is caught on the next call. Returns the number of
+ * processes signalled (v2 cgroup.kill: 0) or -errno. Never signals the caller. */
+int cg_kill(struct cg_job *job);
+/* 1 when no process is left, 0 when some are, -errno when unreadable. */
+int cg_empty(struct cg_job *job);
+/* 1 when the kernel OOM-killed something in the job (v2 memory.events oom_kill, v1
+ * memory.oom_control oom_kill, else memory.failcnt), 0 otherwise. */
+int cg_oom(struct cg_job *job);
+/* Removes the (empty) job cgroup and frees job. 0 or -errno (job freed anyway).
+ * cg_destroy(NULL) is a no-op. */
+int cg_destroy(struct cg_job *job);

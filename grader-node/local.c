@@ -1,0 +1,368 @@
+/* local.c - gradeq-grade-local: grades ONE submission against an exercise directory with
+ * the node's runner (same sandbox, limits and scoring), without Kafka or Redis. For
+ * instructors checking an exercise, for the sandbox tests and for benchmarks.
+ * Exit status: 0 a verdict was reached (whatever it is), 1 infrastructure error,
+ * 2 usage or input error. */
+#include <errno.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bundle.h"
+#include "records.h"
+#include "runner.h"
+#include "score.h"
+#include "util.h"
+
+#ifndef GQ_HARNESS_DEFAULT
+#define GQ_HARNESS_DEFAULT "/usr/local/share/gradeq/harness.py"
+#endif
+
+static const char usage[] =
+	"usage: gradeq-grade-local [options] EXERCISE_DIR SUBMISSION.py\n"
+	"  --no-sandbox        run the harness without bubblewrap (rlimits, cgroup, uid stay)\n"
+	"  --json              machine-readable result on stdout\n"
+	"  --timeout S         wall clock limit (default: exercise.toml, else 60)\n"
+	"  --memory MB         cgroup memory limit (default: exercise.toml, else 1024)\n"
+	"  --max-points X      scale the score to X points (default: exercise.toml)\n"
+	"  --safety-check      run the static safety check\n"
+	"  --output-kb N       captured output kept (default 256)\n"
+	"  --nproc N           processes of the job (default 512)\n"
+	"  --show-output       print the captured output tail (text mode)\n"
+	"  --venv DIR          grading venv (default /opt/gradeq/venv)\n"
+	"  --harness FILE      harness.py (default " GQ_HARNESS_DEFAULT ")\n"
+	"  --bwrap FILE        bubblewrap binary (default /usr/bin/bwrap)\n"
+	"  --uid BASE          sandbox base uid (default 60000), --slot N adds N\n"
+	"  --work-root DIR     where the job directory is made (default: a fresh /tmp dir)\n";
+
+struct opts {
+	bool no_sandbox, json, safety, show_output;
+	long long timeout_s, memory_mb, output_kb, nproc, uid, slot;
+	double max_points;
+	bool have_max_points;
+	const char *venv, *harness, *bwrap, *work_root, *exercise, *submission;
+};
+
+struct result {
+	struct event_base *base;
+	const struct opts *o;
+	int64_t t_start;
+	int exit_code;
+	bool done;
+};
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct {
+		const char *name;
+		long long *dst;
+		long long max;
+	} nums[] = { { "--timeout", NULL, 86400 },     { "--memory", NULL, 1 << 20 },
+		     { "--output-kb", NULL, 1 << 20 }, { "--nproc", NULL, 1 << 20 },
+		     { "--uid", NULL, 1u << 30 },      { "--slot", NULL, 65535 } };
+	long long *dsts[] = { &o->timeout_s, &o->memory_mb, &o->output_kb,
+		              &o->nproc,     &o->uid,       &o->slot };
+	int npos = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+		bool matched = false;
+		for (size_t k = 0; k < sizeof nums / sizeof *nums; k++) {
+			if (strcmp(a, nums[k].name) != 0)
+				continue;
+			if (!next || util_parse_ll(next, 0, nums[k].max, dsts[k]) < 0) {
+				fprintf(stderr,
+				        "gradeq-grade-local: %s needs a number in [0, %lld]\n", a,
+				        nums[k].max);
+				return -1;
+			}
+			i++;
+			matched = true;
+		}
+		if (matched)
+			continue;
+		if (strcmp(a, "--no-sandbox") == 0) {
+			o->no_sandbox = true;
+		} else if (strcmp(a, "--json") == 0) {
+			o->json = true;
+		} else if (strcmp(a, "--safety-check") == 0) {
+			o->safety = true;
+		} else if (strcmp(a, "--show-output") == 0) {
+			o->show_output = true;
+		} else if (strcmp(a, "--max-points") == 0) {
+			char *end;
+			errno = 0;
+			o->max_points = next ? strtod(next, &end) : -1;
+			if (!next || errno || *end || end == next || !(o->max_points >= 0) ||
+			    o->max_points > 1e9) {
+				fprintf(stderr,
+				        "gradeq-grade-local: --max-points needs a number >= 0\n");
+				return -1;
+			}
+			o->have_max_points = true;
+			i++;
+		} else if (strcmp(a, "--venv") == 0 || strcmp(a, "--harness") == 0 ||
+		           strcmp(a, "--bwrap") == 0 || strcmp(a, "--work-root") == 0) {
+			if (!next) {
+				fprintf(stderr, "gradeq-grade-local: %s needs a value\n", a);
+				return -1;
+			}
+			const char **dst = a[2] == 'v'   ? &o->venv
+			                   : a[2] == 'h' ? &o->harness
+			                   : a[2] == 'b' ? &o->bwrap
+			                                 : &o->work_root;
+			*dst = next;
+			i++;
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			fputs(usage, stdout);
+			exit(0);
+		} else if (a[0] == '-' && a[1] != '\0') {
+			fprintf(stderr, "gradeq-grade-local: unknown option %s\n", a);
+			return -1;
+		} else if (npos == 0) {
+			o->exercise = a;
+			npos++;
+		} else if (npos == 1) {
+			o->submission = a;
+			npos++;
+		} else {
+			fprintf(stderr, "gradeq-grade-local: too many arguments\n");
+			return -1;
+		}
+	}
+	if (npos != 2) {
+		fputs(usage, stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static int64_t span(int64_t a, int64_t b)
+{
+	return a > 0 && b > 0 && b >= a ? b - a : -1;
+}
+
+static void print_text(const struct result *res, const struct run_outcome *oc)
+{
+	char s[32], m[32];
+	if (oc->kind == RUN_INFRA_ERROR) {
+		printf("error: %s\n", oc->error);
+	} else {
+		printf("verdict: %s\n", oc->verdict);
+		printf("score: %s/%s\n", score_format(oc->score, s, sizeof s),
+		       score_format(oc->max_score, m, sizeof m));
+		for (size_t i = 0; i < oc->ntests; i++) {
+			const struct run_test *t = &oc->tests[i];
+			printf("  %s %s/%s  %s%s%s\n", t->passed ? "PASS" : "FAIL",
+			       score_format(t->points, s, sizeof s),
+			       score_format(t->max_points, m, sizeof m), t->name,
+			       t->message[0] ? "  " : "", t->message);
+		}
+		if (oc->error[0])
+			printf("detail: %s\n", oc->error);
+	}
+	printf("timing: total %lld ms | stage %lld | sandbox start %lld | python+imports %lld | "
+	       "tests %lld | teardown %lld\n",
+	       (long long)span(res->t_start, oc->t_end), (long long)span(res->t_start, oc->t_spawn),
+	       (long long)span(oc->t_spawn, oc->t_harness),
+	       (long long)span(oc->t_harness, oc->t_imported),
+	       (long long)span(oc->t_imported, oc->t_tests_done),
+	       (long long)span(oc->t_tests_done, oc->t_end));
+	if (res->o->show_output && oc->output_tail_len) {
+		printf("---- output (last %zu bytes) ----\n", oc->output_tail_len);
+		fwrite(oc->output_tail, 1, oc->output_tail_len, stdout);
+		if (oc->output_tail[oc->output_tail_len - 1] != '\n')
+			putchar('\n');
+	}
+}
+
+static json_t *ms_or_null(int64_t v)
+{
+	return v >= 0 ? json_integer(v) : json_null();
+}
+
+static void print_json(const struct result *res, const struct run_outcome *oc)
+{
+	json_t *j = json_object();
+	json_object_set_new(j, "kind", json_string(oc->kind == RUN_VERDICT ? "verdict" : "error"));
+	json_object_set_new(j, "verdict", oc->verdict ? json_string(oc->verdict) : json_null());
+	json_object_set_new(j, "error", json_string(oc->error));
+	json_object_set_new(j, "score", json_real(oc->score));
+	json_object_set_new(j, "max", json_real(oc->max_score));
+	json_t *tests = json_array();
+	for (size_t i = 0; i < oc->ntests; i++) {
+		const struct run_test *t = &oc->tests[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "name", json_string(t->name));
+		json_object_set_new(o, "passed", json_boolean(t->passed));
+		json_object_set_new(o, "points", json_real(t->points));
+		json_object_set_new(o, "max_points", json_real(t->max_points));
+		json_object_set_new(o, "message", json_string(t->message));
+		json_array_append_new(tests, o);
+	}
+	json_object_set_new(j, "tests", tests);
+	json_t *tm = json_object();
+	json_object_set_new(tm, "total", ms_or_null(span(res->t_start, oc->t_end)));
+	json_object_set_new(tm, "stage", ms_or_null(span(res->t_start, oc->t_spawn)));
+	json_object_set_new(tm, "sandbox_start", ms_or_null(span(oc->t_spawn, oc->t_harness)));
+	json_object_set_new(tm, "imports", ms_or_null(span(oc->t_harness, oc->t_imported)));
+	json_object_set_new(tm, "tests", ms_or_null(span(oc->t_imported, oc->t_tests_done)));
+	json_object_set_new(tm, "teardown", ms_or_null(span(oc->t_tests_done, oc->t_end)));
+	json_object_set_new(j, "timing_ms", tm);
+	char *tail = rec_clean_string(oc->output_tail, oc->output_tail_len);
+	json_object_set_new(j, "output_tail", json_string(tail ? tail : ""));
+	free(tail);
+	char *s = json_dumps(j, JSON_COMPACT);
+	if (s)
+		puts(s);
+	free(s);
+	json_decref(j);
+}
+
+static void on_done(struct run *r, const struct run_outcome *oc, void *arg)
+{
+	struct result *res = arg;
+	if (res->o->json)
+		print_json(res, oc);
+	else
+		print_text(res, oc);
+	fflush(stdout);
+	res->exit_code = oc->kind == RUN_VERDICT ? 0 : 1;
+	res->done = true;
+	event_base_loopbreak(res->base);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	runner_cancel(arg); /* the run ends through the loop with "cancelled" */
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .uid = 60000,
+		          .nproc = 512,
+		          .output_kb = 256,
+		          .venv = "/opt/gradeq/venv",
+		          .harness = GQ_HARNESS_DEFAULT,
+		          .bwrap = "/usr/bin/bwrap" };
+	if (parse_opts(argc, argv, &o) < 0)
+		return 2;
+	char err[512];
+
+	/* exercise.toml through the bundle code, exactly as a published exercise */
+	struct exercise_meta meta = { 0 };
+	char *packed = NULL;
+	size_t packed_len = 0;
+	struct bundle *b = NULL;
+	if (bundle_pack_dir(o.exercise, &packed, &packed_len, err, sizeof err) < 0 ||
+	    !(b = bundle_parse(packed, packed_len, err, sizeof err)) ||
+	    bundle_meta(b, &meta, err, sizeof err) < 0) {
+		fprintf(stderr, "gradeq-grade-local: %s: %s\n", o.exercise, err);
+		bundle_free(b);
+		free(packed);
+		return 2;
+	}
+	bundle_free(b);
+	free(packed);
+
+	char *src = NULL;
+	size_t src_len = 0;
+	int rc = util_read_file(o.submission, 16u * 1024 * 1024, &src, &src_len);
+	if (rc < 0) {
+		fprintf(stderr, "gradeq-grade-local: %s: %s\n", o.submission, strerror(-rc));
+		return 2;
+	}
+
+	char tmpl[] = "/tmp/gradeq-local.XXXXXX";
+	const char *work_root = o.work_root;
+	bool own_root = false;
+	if (!work_root) {
+		if (!mkdtemp(tmpl)) {
+			fprintf(stderr, "gradeq-grade-local: mkdtemp: %s\n", strerror(errno));
+			free(src);
+			return 1;
+		}
+		chmod(tmpl, 0711);
+		work_root = tmpl;
+		own_root = true;
+	}
+
+	char harness[PATH_MAX];
+	if (!realpath(o.harness, harness))
+		snprintf(harness, sizeof harness, "%s", o.harness);
+	struct runner_config cfg = {
+		.use_bubblewrap = !o.no_sandbox,
+		.bwrap = o.bwrap,
+		.venv = o.venv,
+		.harness = harness,
+		.work_root = work_root,
+		.base_uid = (unsigned)o.uid,
+		.cpu_s = 600,
+		.nproc = (unsigned)o.nproc,
+		.nofile = 256,
+		.as_mb = 4096,
+		.fsize_mb = 64,
+		.stack_mb = 64,
+		.timeout_s = 60,
+		.max_timeout_s = 86400,
+		.memory_mb = 1024,
+		.max_memory_mb = 1 << 20,
+		.output_kb = (unsigned)o.output_kb,
+		.tmp_mb = 64,
+		.cgroup_name = "gradeq",
+	};
+	struct event_base *base = event_base_new();
+	struct runner *rn = base ? runner_new(base, &cfg, err, sizeof err) : NULL;
+	int exit_code = 1;
+	if (!rn) {
+		fprintf(stderr, "gradeq-grade-local: %s\n", base ? err : "event_base_new failed");
+		goto out;
+	}
+	char name[64];
+	snprintf(name, sizeof name, "local-%d", (int)getpid());
+	struct run_spec spec = {
+		.name = name,
+		.slot = (int)o.slot,
+		.bundle_dir = o.exercise,
+		.source = src,
+		.source_len = src_len,
+		.max_points = o.have_max_points ? o.max_points : meta.max_points,
+		.timeout_s = (unsigned)(o.timeout_s ? o.timeout_s : meta.timeout_s),
+		.memory_mb = (unsigned)(o.memory_mb ? o.memory_mb : meta.memory_mb),
+		.safety_check = o.safety || meta.safety_check,
+	};
+	struct result res = { .base = base, .o = &o, .exit_code = 1 };
+	struct run *run = NULL;
+	res.t_start = util_mono_ms();
+	if (runner_start(rn, &spec, on_done, &res, &run, err, sizeof err) < 0) {
+		fprintf(stderr, "gradeq-grade-local: %s\n", err);
+		goto out;
+	}
+	struct event *sigint = evsignal_new(base, SIGINT, on_signal, run);
+	struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, run);
+	if (sigint)
+		event_add(sigint, NULL);
+	if (sigterm)
+		event_add(sigterm, NULL);
+	while (!res.done && event_base_dispatch(base) == 0)
+		;
+	if (sigint)
+		event_free(sigint);
+	if (sigterm)
+		event_free(sigterm);
+	exit_code = res.exit_code;
+out:
+	runner_free(rn);
+	if (base)
+		event_base_free(base);
+	if (own_root)
+		rmdir(tmpl);
+	free(src);
+	return exit_code;
+}

@@ -1,0 +1,998 @@
+/* node.c - the grader node: see node.h.
+ *
+ * A job moves through states, each started by job_step() and finished by a callback on
+ * the loop:
+ *
+ *   MARK     EVAL: record -> "grading" unless a newer attempt exists or this attempt
+ *            already finished (then the message is simply done: a redelivery).
+ *   SOURCE   GET gq:src:<id>, sha256 checked against the job.
+ *   BUNDLE   cache_dir/<tests_hash>/, else GET gq:bundle:<hash> and extract.
+ *   RUN      runner_start() on the job's slot; the runner calls back once.
+ *   PERSIST  one EVAL writes the result (store_put_result); its reply is the proof of
+ *            persistence, and only then is the Kafka message done (offset storable).
+ *
+ * Two kinds of failure, kept apart on purpose:
+ *  - Redis not answering (down, restarting): not the job's fault and not this attempt's.
+ *    The step is repeated with backoff (250 ms .. 5 s) for as long as it takes; the job
+ *    keeps its slot, so a node without Redis stops taking work by itself.
+ *  - An infrastructure error of the job (source or bundle missing or corrupt, the sandbox
+ *    failed to start, RUN_INFRA_ERROR): the job is re-run here, from SOURCE, after 1, 2,
+ *    4 s. The budget is JOB_RETRY_BUDGET retries, counting the job's own `retry` field
+ *    (set by whoever re-published it); when it is spent the record gets status "error"
+ *    with the reason, which staff can regrade. Retrying locally keeps the message's
+ *    offset in flight (nothing after it is committed until it is settled), needs no
+ *    producer on the node and keeps the order of the partition; a node whose sandbox is
+ *    broken fails its jobs into "error" rather than passing them on.
+ *
+ * Undecodable messages are dead-lettered with the reason and never occupy a slot. */
+#include "node.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "codec.h"
+#include "fetch.h"
+#include "heartbeat.h"
+#include "log.h"
+#include "node_config.h"
+#include "runner.h"
+#include "score.h"
+#include "store.h"
+#include "util.h"
+
+#define JOB_RETRY_BUDGET 3
+#define INFRA_BACKOFF_MS 1000
+#define REDIS_BACKOFF_MIN_MS 250
+#define REDIS_BACKOFF_MAX_MS 5000
+#define TICK_MS 100
+#define PUMP_BATCH 64
+#define DRAIN_GRACE_S 30
+#define CLOSE_TIMEOUT_MS 10000
+#define FEEDBACK_MAX_TESTS 2000
+#define FEEDBACK_NAME_MAX 512
+#define FEEDBACK_MSG_MAX 2048
+
+enum job_state { J_MARK, J_SOURCE, J_BUNDLE, J_RUN, J_PERSIST };
+
+static const char *const state_name[] = { "mark", "source", "bundle", "run", "persist" };
+
+struct job {
+	struct node *n;
+	int slot;
+	struct broker_msg *msg;
+	Gradeq__GradingJob *gj;
+	struct store_job sj; /* points into gj */
+	enum job_state st;
+	bool io_pending; /* a store/fetch callback is outstanding */
+	bool abandon;    /* shutdown: give the message back when the callback returns */
+	int infra_tries; /* infrastructure failures on this node */
+	int redis_tries; /* consecutive Redis failures of the current step */
+	char *src;
+	size_t src_len;
+	char bundle_dir[PATH_MAX];
+	struct run *run;
+	struct event *timer;
+	char name[80];
+	/* result */
+	struct store_result res;
+	char *feedback, *tail;
+	char error[512];
+	/* timing: wall clock (ms) and monotonic (ms) */
+	int64_t started_ms;
+	int64_t t_taken, t_marked, t_fetched, t_run_start, t_run_end, t_persist_start;
+	int64_t r_spawn, r_harness, r_imported, r_tests_done, r_end;
+};
+
+struct node {
+	struct event_base *base;
+	struct node_config cfg;
+	char host[256];
+	struct broker *broker;
+	struct store *store;
+	struct runner *runner;
+	struct event *ev_broker, *ev_tick, *ev_hb, *ev_pump, *ev_deadline, *ev_exit;
+	struct job **slots;
+	unsigned nslots, busy;
+	bool paused, stopping, force, finishing, freeing;
+	int exit_code;
+	int64_t started_ms;
+	unsigned long graded, errors, poison;
+};
+
+static void job_step(struct job *j);
+static void job_persist(struct job *j);
+static void check_drained(struct node *n);
+
+/* ---- logging glue ---- */
+
+static void broker_log(void *opaque, int level, const char *msg)
+{
+	/* syslog levels (syslog.h's names clash with log.h's macros) */
+	enum gq_log_level l = level <= 3   ? GQ_LOG_ERR
+	                      : level == 4 ? GQ_LOG_WARN
+	                      : level <= 6 ? GQ_LOG_INFO
+	                                   : GQ_LOG_DEBUG;
+	gq_log(l, "kafka: %s", msg);
+}
+
+static void on_rebalance(void *opaque, bool assigned, const int32_t *parts, size_t n)
+{
+	char list[256] = "";
+	size_t off = 0;
+	for (size_t i = 0; i < n && off < sizeof list - 16; i++)
+		off += (size_t)snprintf(list + off, sizeof list - off, "%s%d", i ? "," : "",
+		                        (int)parts[i]);
+	LOG_INFO("partitions %s: %s", assigned ? "assigned" : "revoked", list);
+}
+
+/* ---- text hygiene: everything from the sandbox is untrusted ---- */
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t left)
+{
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (left < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/* Copies at most max bytes of in (its head, or its tail when tail is set) as valid UTF-8
+ * without NULs: invalid bytes become '?'. Returns a malloc'd string or NULL. */
+static char *clean_text(const char *in, size_t len, size_t max, bool tail, size_t *outlen)
+{
+	if (!in)
+		len = 0;
+	if (len > max) {
+		if (tail) {
+			in += len - max;
+			len = max;
+			while (len > 0 && ((unsigned char)*in & 0xc0) == 0x80) /* mid-character */
+				in++, len--;
+		} else {
+			len = max;
+		}
+	}
+	char *out = malloc(len + 1);
+	if (!out)
+		return NULL;
+	size_t o = 0;
+	for (size_t i = 0; i < len;) {
+		const unsigned char *p = (const unsigned char *)in + i;
+		size_t n = utf8_seq(p, len - i);
+		if (n == 0 || *p == 0) {
+			out[o++] = '?';
+			i++;
+		} else {
+			memcpy(out + o, p, n);
+			o += n;
+			i += n;
+		}
+	}
+	out[o] = '\0';
+	if (outlen)
+		*outlen = o;
+	return out;
+}
+
+static json_t *json_points(double v)
+{
+	v = score_round2(v);
+	if (isfinite(v) && v == floor(v) && fabs(v) < 1e15)
+		return json_integer((json_int_t)v);
+	return json_real(isfinite(v) ? v : 0);
+}
+
+/* [{"name","passed","points","max_points","message"}] in test order. */
+static char *feedback_json(const struct run_outcome *o)
+{
+	json_t *arr = json_array();
+	if (!arr)
+		return NULL;
+	size_t n = o->ntests > FEEDBACK_MAX_TESTS ? FEEDBACK_MAX_TESTS : o->ntests;
+	for (size_t i = 0; i < n; i++) {
+		const struct run_test *t = &o->tests[i];
+		char *name = clean_text(t->name, t->name ? strlen(t->name) : 0, FEEDBACK_NAME_MAX,
+		                        false, NULL);
+		char *msg = clean_text(t->message, t->message ? strlen(t->message) : 0,
+		                       FEEDBACK_MSG_MAX, false, NULL);
+		json_t *obj = json_object();
+		if (!name || !msg || !obj) {
+			free(name);
+			free(msg);
+			json_decref(obj);
+			json_decref(arr);
+			return NULL;
+		}
+		json_object_set_new(obj, "name", json_string(name));
+		json_object_set_new(obj, "passed", json_boolean(t->passed));
+		json_object_set_new(obj, "points", json_points(t->points));
+		json_object_set_new(obj, "max_points", json_points(t->max_points));
+		json_object_set_new(obj, "message", json_string(msg));
+		json_array_append_new(arr, obj);
+		free(name);
+		free(msg);
+	}
+	char *s = json_dumps(arr, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	json_decref(arr);
+	return s;
+}
+
+/* ---- slots and the consumer ---- */
+
+static void set_paused(struct node *n)
+{
+	bool want = n->stopping || n->busy >= n->nslots;
+	if (want == n->paused || !n->broker)
+		return;
+	if ((want ? broker_pause(n->broker) : broker_resume(n->broker)) == 0)
+		n->paused = want;
+}
+
+static void job_free(struct job *j)
+{
+	if (j->gj)
+		codec_job_free(j->gj);
+	if (j->timer)
+		event_free(j->timer);
+	free(j->src);
+	free(j->feedback);
+	free(j->tail);
+	free(j);
+}
+
+/* Ends the job: its message is done (result persisted, or nothing to do) or given back
+ * (will be delivered again). Frees the slot. */
+static void job_release(struct job *j, bool done)
+{
+	struct node *n = j->n;
+	if (j->msg) {
+		if (done)
+			broker_done(n->broker, j->msg);
+		else
+			broker_msg_free(n->broker, j->msg);
+		j->msg = NULL;
+	}
+	n->slots[j->slot] = NULL;
+	n->busy--;
+	job_free(j);
+	if (!n->freeing) {
+		event_active(n->ev_pump, 0, 0);
+		check_drained(n);
+	}
+}
+
+static void arm(struct job *j, int64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
+	evtimer_add(j->timer, &tv);
+}
+
+/* Redis did not answer: repeat the current step later (no budget is charged). */
+static void redis_retry(struct job *j, const char *why)
+{
+	j->redis_tries++;
+	int64_t ms = REDIS_BACKOFF_MIN_MS;
+	for (int i = 1; i < j->redis_tries && ms < REDIS_BACKOFF_MAX_MS; i++)
+		ms *= 2;
+	if (ms > REDIS_BACKOFF_MAX_MS)
+		ms = REDIS_BACKOFF_MAX_MS;
+	if (j->redis_tries == 1 || j->redis_tries % 20 == 0)
+		LOG_WARN("job %s: %s step waits for Redis (%s); retry in %lld ms", j->name,
+		         state_name[j->st], why, (long long)ms);
+	arm(j, ms);
+}
+
+/* An infrastructure error of this job: re-run it after a backoff, or record "error". */
+static void infra_error(struct job *j, const char *why)
+{
+	j->infra_tries++;
+	unsigned used = j->gj->retry + (unsigned)j->infra_tries;
+	if (used <= JOB_RETRY_BUDGET && !j->n->stopping) {
+		int64_t ms = (int64_t)INFRA_BACKOFF_MS << (j->infra_tries - 1);
+		LOG_WARN("job %s: infrastructure error (%s); retry %u/%d in %lld ms", j->name, why,
+		         used, JOB_RETRY_BUDGET, (long long)ms);
+		free(j->src);
+		j->src = NULL;
+		j->st = J_SOURCE;
+		j->redis_tries = 0;
+		arm(j, ms);
+		return;
+	}
+	if (j->n->stopping && used <= JOB_RETRY_BUDGET) {
+		/* no time to retry: another node will */
+		LOG_WARN("job %s: infrastructure error (%s) while stopping; giving it back",
+		         j->name, why);
+		job_release(j, false);
+		return;
+	}
+	LOG_ERR("job %s: infrastructure error (%s); retry budget spent, recording error", j->name,
+	        why);
+	snprintf(j->error, sizeof j->error, "infrastructure error after %u retries: %s", used - 1,
+	         why);
+	j->res.status = "error";
+	j->res.verdict = "";
+	j->res.error = j->error;
+	j->res.feedback = "";
+	j->res.finished_ms = util_now_ms();
+	job_persist(j);
+}
+
+/* ---- MARK ---- */
+
+static void on_mark(void *arg, struct redisReply *r, const char *err)
+{
+	struct job *j = arg;
+	enum store_mark m;
+	j->io_pending = false;
+	if (j->abandon || j->n->freeing) {
+		job_release(j, false);
+		return;
+	}
+	if (!r) {
+		redis_retry(j, err);
+		return;
+	}
+	if (store_mark_parse(r, &m) < 0) {
+		redis_retry(j, "unexpected reply to the mark script");
+		return;
+	}
+	j->redis_tries = 0;
+	j->t_marked = util_mono_ms();
+	switch (m) {
+	case STORE_MARK_STALE:
+		LOG_INFO("job %s: a newer attempt exists; skipped", j->name);
+		job_release(j, true);
+		return;
+	case STORE_MARK_FINISHED:
+		LOG_INFO("job %s: already finished (redelivery); skipped", j->name);
+		job_release(j, true);
+		return;
+	case STORE_MARK_MISSING:
+		LOG_WARN("job %s: no submission record in Redis; grading anyway", j->name);
+		break;
+	case STORE_MARK_OK:
+		break;
+	}
+	j->st = J_SOURCE;
+	job_step(j);
+}
+
+/* ---- SOURCE and BUNDLE ---- */
+
+static void on_source(void *arg, int err, const char *why, char *src, size_t len)
+{
+	struct job *j = arg;
+	j->io_pending = false;
+	if (j->abandon || j->n->freeing) {
+		free(src);
+		job_release(j, false);
+		return;
+	}
+	if (err == -ENOTCONN) {
+		redis_retry(j, why);
+		return;
+	}
+	j->redis_tries = 0;
+	if (err < 0) {
+		infra_error(j, why);
+		return;
+	}
+	j->src = src;
+	j->src_len = len;
+	j->st = J_BUNDLE;
+	job_step(j);
+}
+
+static void on_bundle(void *arg, int err, const char *why, const char *dir)
+{
+	struct job *j = arg;
+	j->io_pending = false;
+	if (j->abandon || j->n->freeing) {
+		job_release(j, false);
+		return;
+	}
+	if (err == -ENOTCONN) {
+		redis_retry(j, why);
+		return;
+	}
+	j->redis_tries = 0;
+	if (err < 0) {
+		infra_error(j, why);
+		return;
+	}
+	snprintf(j->bundle_dir, sizeof j->bundle_dir, "%s", dir);
+	j->t_fetched = util_mono_ms();
+	j->st = J_RUN;
+	job_step(j);
+}
+
+/* ---- RUN ---- */
+
+static unsigned clamp_u(unsigned v, long long max)
+{
+	return (long long)v > max ? (unsigned)max : v;
+}
+
+static void on_run_done(struct run *r, const struct run_outcome *o, void *arg)
+{
+	struct job *j = arg;
+	struct node *n = j->n;
+	j->run = NULL;
+	j->t_run_end = util_mono_ms();
+	if (o->kind == RUN_INFRA_ERROR) {
+		if (n->force || n->freeing || j->abandon) {
+			LOG_WARN("job %s: cancelled (%s); it will be delivered again", j->name,
+			         o->error);
+			job_release(j, false);
+			return;
+		}
+		infra_error(j, o->error[0] ? o->error : "sandbox run failed");
+		return;
+	}
+	j->r_spawn = o->t_spawn;
+	j->r_harness = o->t_harness;
+	j->r_imported = o->t_imported;
+	j->r_tests_done = o->t_tests_done;
+	j->r_end = o->t_end;
+	j->feedback = feedback_json(o);
+	j->tail = clean_text(o->output_tail, o->output_tail_len, STORE_OUTPUT_TAIL_MAX, true,
+	                     &j->res.output_tail_len);
+	if (!j->feedback || !j->tail) {
+		infra_error(j, "out of memory building the result");
+		return;
+	}
+	j->res.status = "done";
+	j->res.verdict = o->verdict ? o->verdict : "crashed";
+	j->res.score = o->score;
+	j->res.max = o->max_score;
+	j->res.feedback = j->feedback;
+	j->res.error = "";
+	j->res.output_tail = j->tail;
+	j->res.finished_ms = util_now_ms();
+	job_persist(j);
+}
+
+static void start_run(struct job *j)
+{
+	struct node *n = j->n;
+	const Gradeq__Limits *l = j->gj->limits;
+	char err[256] = "";
+	if (j->infra_tries == 0)
+		snprintf(j->name, sizeof j->name, "%s-%u", j->sj.id, j->sj.attempt);
+	else
+		snprintf(j->name, sizeof j->name, "%s-%ur%d", j->sj.id, j->sj.attempt,
+		         j->infra_tries);
+	struct run_spec spec = {
+		.name = j->name,
+		.slot = j->slot,
+		.bundle_dir = j->bundle_dir,
+		.source = j->src,
+		.source_len = j->src_len,
+		.max_points = j->gj->max_points,
+		.timeout_s = l ? clamp_u(l->timeout_s, n->cfg.max_timeout_s) : 0,
+		.memory_mb = l ? clamp_u(l->memory_mb, n->cfg.max_memory_mb) : 0,
+		.cpu_s = l ? l->cpu_s : 0,
+		.nproc = l ? l->nproc : 0,
+		.output_kb = l ? l->output_kb : 0,
+		.safety_check = j->gj->safety_check,
+	};
+	j->t_run_start = util_mono_ms();
+	int r = runner_start(n->runner, &spec, on_run_done, j, &j->run, err, sizeof err);
+	if (r < 0) {
+		char why[300];
+		snprintf(why, sizeof why, "sandbox did not start: %s", err[0] ? err : strerror(-r));
+		infra_error(j, why);
+	}
+}
+
+/* ---- PERSIST ---- */
+
+static void log_finished(struct job *j, enum store_put p)
+{
+	char score[32], max[32];
+	bool done = strcmp(j->res.status, "done") == 0;
+	int64_t now = util_mono_ms();
+	int64_t queue = j->started_ms - j->gj->submitted_ms;
+	score_format(j->res.score, score, sizeof score);
+	score_format(j->res.max, max, sizeof max);
+#define SPAN(a, b) ((a) > 0 && (b) >= (a) ? (long long)((b) - (a)) : -1LL)
+	if (done)
+		LOG_INFO(
+			"graded %s attempt %u: %s %s/%s | queue %lld ms, fetch %lld ms, "
+			"spawn %lld ms, imports %lld ms, tests %lld ms, reap %lld ms, run %lld ms, "
+			"persist %lld ms, total %lld ms%s%s",
+			j->sj.id, j->sj.attempt, j->res.verdict, score, max,
+			j->gj->submitted_ms > 0 && queue >= 0 ? (long long)queue : -1LL,
+			SPAN(j->t_taken, j->t_fetched), SPAN(j->r_spawn, j->r_harness),
+			SPAN(j->r_harness, j->r_imported), SPAN(j->r_imported, j->r_tests_done),
+			SPAN(j->r_tests_done, j->r_end), SPAN(j->t_run_start, j->t_run_end),
+			SPAN(j->t_persist_start, now), SPAN(j->t_taken, now),
+			p == STORE_PUT_AGAIN ? " (again)" : "",
+			p == STORE_PUT_STALE ? " (stale: newer attempt kept)" : "");
+	else
+		LOG_WARN("graded %s attempt %u: error (%s)%s | total %lld ms", j->sj.id,
+		         j->sj.attempt, j->error, p == STORE_PUT_KEPT ? " (done result kept)" : "",
+		         SPAN(j->t_taken, now));
+#undef SPAN
+}
+
+static void on_put(void *arg, struct redisReply *r, const char *err)
+{
+	struct job *j = arg;
+	struct node *n = j->n;
+	enum store_put p;
+	j->io_pending = false;
+	if (r && store_put_parse(r, &p) == 0) {
+		log_finished(j, p);
+		if (strcmp(j->res.status, "done") == 0)
+			n->graded++;
+		else
+			n->errors++;
+		job_release(j, true); /* persisted: the offset may move past it */
+		return;
+	}
+	if (j->abandon || n->freeing) {
+		LOG_ERR("job %s: result not persisted before exit (%s); it will be graded again",
+		        j->name, r ? "unexpected reply" : err);
+		job_release(j, false);
+		return;
+	}
+	redis_retry(j, r ? "unexpected reply to the result script" : err);
+}
+
+static void job_persist(struct job *j)
+{
+	j->st = J_PERSIST;
+	j->redis_tries = 0;
+	j->res.job = j->sj;
+	j->res.node = j->n->cfg.id;
+	j->res.started_ms = j->started_ms;
+	j->t_persist_start = util_mono_ms();
+	job_step(j);
+}
+
+/* ---- the state machine ---- */
+
+static void job_step(struct job *j)
+{
+	struct node *n = j->n;
+	int r = 0;
+	switch (j->st) {
+	case J_MARK:
+		r = store_mark_grading(n->store, &j->sj, n->cfg.id, j->started_ms, on_mark, j);
+		break;
+	case J_SOURCE:
+		r = fetch_source(n->store, j->gj->source_key, j->gj->source_sha256.data, on_source,
+		                 j);
+		break;
+	case J_BUNDLE: {
+		char dir[PATH_MAX];
+		if (fetch_bundle_cached(n->cfg.cache_dir, j->gj->tests_hash, dir, sizeof dir) ==
+		    0) {
+			on_bundle(j, 0, "", dir);
+			return;
+		}
+		r = fetch_bundle(n->store, n->cfg.cache_dir, j->gj->tests_hash, on_bundle, j);
+		break;
+	}
+	case J_RUN:
+		start_run(j);
+		return;
+	case J_PERSIST:
+		r = store_put_result(n->store, &j->res, on_put, j);
+		break;
+	}
+	if (r == 0) {
+		j->io_pending = true;
+	} else if (r == -ENOTCONN) {
+		redis_retry(j, store_last_error(n->store));
+	} else {
+		redis_retry(j, strerror(-r)); /* ENOMEM: try again later */
+	}
+}
+
+static void job_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *j = arg;
+	if (j->abandon) {
+		job_release(j, false);
+		return;
+	}
+	job_step(j);
+}
+
+static void take(struct node *n, struct broker_msg *m)
+{
+	Gradeq__GradingJob *gj = NULL;
+	char err[256], reason[320];
+	int r = codec_job_decode(m->payload, m->len, &gj, err, sizeof err);
+	if (r < 0) {
+		snprintf(reason, sizeof reason, "undecodable job (%s): %s",
+		         r == -EMSGSIZE          ? "too large"
+		         : r == -EPROTONOSUPPORT ? "unsupported schema"
+		                                 : "bad message",
+		         err);
+		LOG_WARN("message %d@%lld: %s; sent to the dead-letter topic", (int)m->partition,
+		         (long long)m->offset, reason);
+		n->poison++;
+		broker_dead_letter(n->broker, m, reason);
+		return;
+	}
+	unsigned slot = 0;
+	while (slot < n->nslots && n->slots[slot])
+		slot++;
+	struct job *j = calloc(1, sizeof *j);
+	if (j)
+		j->timer = evtimer_new(n->base, job_timer, j);
+	if (slot == n->nslots || !j || !j->timer) { /* cannot happen / ENOMEM: give it back */
+		LOG_ERR("cannot take message %d@%lld now", (int)m->partition, (long long)m->offset);
+		if (j)
+			free(j);
+		codec_job_free(gj);
+		broker_msg_free(n->broker, m);
+		return;
+	}
+	j->n = n;
+	j->slot = (int)slot;
+	j->msg = m;
+	j->gj = gj;
+	j->sj = (struct store_job){ .id = gj->submission_id,
+		                    .course = gj->course,
+		                    .exercise = gj->exercise,
+		                    .student = gj->student,
+		                    .attempt = gj->attempt };
+	snprintf(j->name, sizeof j->name, "%s-%u", gj->submission_id, gj->attempt);
+	j->started_ms = util_now_ms();
+	j->t_taken = util_mono_ms();
+	j->st = J_MARK;
+	n->slots[slot] = j;
+	n->busy++;
+	LOG_DEBUG("job %s: taken from %d@%lld into slot %u (%s/%s/%s, retry %u)", j->name,
+	          (int)m->partition, (long long)m->offset, slot, gj->course, gj->exercise,
+	          gj->student, gj->retry);
+	job_step(j);
+}
+
+static void pump(struct node *n)
+{
+	if (n->stopping || !n->broker)
+		return;
+	for (int i = 0; i < PUMP_BATCH && n->busy < n->nslots; i++) {
+		struct broker_msg *m = NULL;
+		int r = broker_next(n->broker, &m);
+		if (r < 0) {
+			LOG_WARN("consumer: %s", strerror(-r));
+			break;
+		}
+		if (r == 0)
+			break;
+		take(n, m);
+		if (i == PUMP_BATCH - 1)
+			event_active(n->ev_pump, 0, 0); /* more next turn */
+	}
+	set_paused(n);
+}
+
+/* ---- events ---- */
+
+static void on_broker_fd(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	broker_poll(n->broker);
+	pump(n);
+}
+
+static void on_pump(evutil_socket_t fd, short what, void *arg)
+{
+	pump(arg);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	if (n->broker && !n->finishing)
+		broker_poll(n->broker);
+	pump(n);
+}
+
+static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	if (!store_up(n->store) || n->finishing)
+		return;
+	struct heartbeat_info hi = { .id = n->cfg.id,
+		                     .host = n->host,
+		                     .version = GRADEQ_VERSION,
+		                     .slots = n->nslots,
+		                     .busy = n->busy,
+		                     .started_ms = n->started_ms,
+		                     .now_ms = util_now_ms() };
+	heartbeat_send(n->store, &hi, NULL, NULL);
+}
+
+static void on_store_state(void *arg, bool up)
+{
+	struct node *n = arg;
+	if (!up) {
+		LOG_WARN("redis: %s", store_last_error(n->store));
+		return;
+	}
+	LOG_INFO("redis: connected to %s", n->cfg.redis_address);
+	on_heartbeat(-1, 0, n);
+	/* jobs waiting for Redis go now rather than at the end of their backoff */
+	for (unsigned i = 0; i < n->nslots; i++) {
+		struct job *j = n->slots[i];
+		if (j && j->redis_tries > 0 && evtimer_pending(j->timer, NULL)) {
+			evtimer_del(j->timer);
+			event_active(j->timer, EV_TIMEOUT, 0);
+		}
+	}
+}
+
+/* ---- shutdown ---- */
+
+static void on_exit_now(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	event_base_loopexit(n->base, NULL);
+}
+
+static void on_cleared(void *arg, struct redisReply *r, const char *err)
+{
+	struct node *n = arg;
+	if (!n->freeing)
+		event_active(n->ev_exit, 0, 0);
+}
+
+static void check_drained(struct node *n)
+{
+	if (!n->stopping || n->busy > 0 || n->finishing)
+		return;
+	n->finishing = true;
+	LOG_INFO("drained (%lu graded, %lu errors, %lu dead letters); leaving the group", n->graded,
+	         n->errors, n->poison);
+	int r = broker_close(n->broker, CLOSE_TIMEOUT_MS);
+	if (r < 0) {
+		LOG_WARN("consumer close: %s", strerror(-r));
+		n->exit_code = 1;
+	}
+	/* a clean exit leaves no stale heartbeat; do not wait long for it */
+	struct timeval two = { 2, 0 };
+	evtimer_add(n->ev_exit, &two);
+	if (!store_up(n->store) || heartbeat_clear(n->store, n->cfg.id, on_cleared, n) < 0)
+		event_active(n->ev_exit, 0, 0);
+}
+
+static void force_stop(struct node *n)
+{
+	n->force = true;
+	n->exit_code = 1;
+	for (unsigned i = 0; i < n->nslots; i++) {
+		struct job *j = n->slots[i];
+		if (!j)
+			continue;
+		if (j->run) {
+			runner_cancel(j->run); /* on_run_done releases it */
+		} else if (j->io_pending) {
+			j->abandon = true;
+		} else {
+			evtimer_del(j->timer);
+			job_release(j, false);
+		}
+	}
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	LOG_ERR("drain deadline passed with %u job(s) left; giving them back", n->busy);
+	force_stop(n);
+}
+
+void node_shutdown(struct node *n)
+{
+	if (n->stopping) {
+		if (!n->force) {
+			LOG_WARN("second stop signal: cancelling %u job(s)", n->busy);
+			force_stop(n);
+		}
+		return;
+	}
+	n->stopping = true;
+	LOG_INFO("stopping: no new jobs; waiting for %u running job(s)", n->busy);
+	set_paused(n);
+	/* Jobs that have not started running are given back right away (another node
+	 * takes them); running ones finish within their timeouts. */
+	for (unsigned i = 0; i < n->nslots; i++) {
+		struct job *j = n->slots[i];
+		if (!j || j->st == J_RUN || j->st == J_PERSIST)
+			continue;
+		if (j->io_pending) {
+			j->abandon = true;
+		} else {
+			evtimer_del(j->timer);
+			job_release(j, false);
+		}
+	}
+	struct timeval tv = { (time_t)(n->cfg.max_timeout_s + DRAIN_GRACE_S), 0 };
+	evtimer_add(n->ev_deadline, &tv);
+	check_drained(n);
+}
+
+int node_exit_code(const struct node *n)
+{
+	return n->exit_code;
+}
+
+/* ---- construction ---- */
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	if ((size_t)snprintf(buf, sizeof buf, "%s", path) >= sizeof buf)
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(buf, mode) != 0 && errno != EEXIST)
+				return -errno;
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	return 0;
+}
+
+struct node *node_new(struct event_base *base, const struct node_config *cfg, char *err,
+                      size_t errlen)
+{
+	struct node *n = calloc(1, sizeof *n);
+	if (!n) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	n->base = base;
+	n->cfg = *cfg;
+	n->nslots = (unsigned)cfg->slots;
+	n->started_ms = util_now_ms();
+	if (gethostname(n->host, sizeof n->host - 1) != 0)
+		snprintf(n->host, sizeof n->host, "unknown");
+	n->slots = calloc(n->nslots, sizeof *n->slots);
+	if (!n->slots) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	int r = mkdir_p(cfg->cache_dir, 0755);
+	if (r == 0)
+		r = mkdir_p(cfg->work_dir, 0711);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot create %s or %s: %s", cfg->cache_dir, cfg->work_dir,
+		         strerror(-r));
+		goto fail;
+	}
+
+	struct runner_config rc = {
+		.use_bubblewrap = cfg->use_bubblewrap,
+		.venv = cfg->venv,
+		.harness = cfg->harness,
+		.work_root = cfg->work_dir,
+		.base_uid = (unsigned)cfg->sandbox_uid,
+		.cpu_s = (unsigned)cfg->rl_cpu,
+		.nproc = (unsigned)cfg->rl_nproc,
+		.nofile = (unsigned)cfg->rl_nofile,
+		.as_mb = (unsigned)cfg->rl_as,
+		.fsize_mb = (unsigned)cfg->rl_fsize,
+		.stack_mb = (unsigned)cfg->rl_stack,
+		.timeout_s = (unsigned)cfg->timeout_s,
+		.max_timeout_s = (unsigned)cfg->max_timeout_s,
+		.memory_mb = (unsigned)cfg->memory_mb,
+		.max_memory_mb = (unsigned)cfg->max_memory_mb,
+		.output_kb = (unsigned)cfg->output_kb,
+		.tmp_mb = (unsigned)cfg->tmp_mb,
+	};
+	if (!cfg->use_bubblewrap)
+		LOG_WARN("security.use_bubblewrap = false: submissions run WITHOUT a sandbox");
+	char why[512] = "";
+	n->runner = runner_new(base, &rc, why, sizeof why);
+	if (!n->runner) {
+		snprintf(err, errlen, "sandbox: %s", why);
+		goto fail;
+	}
+	LOG_INFO("sandbox ready (cgroup %s, %u slot(s), harness %s)", runner_cgroup_mode(n->runner),
+	         n->nslots, cfg->harness);
+
+	n->store = store_new(base, cfg->redis_host, cfg->redis_port, on_store_state, n);
+	if (!n->store) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+
+	struct broker_config bc = { .brokers = cfg->kafka_brokers,
+		                    .topic = cfg->kafka_topic,
+		                    .group = cfg->kafka_group,
+		                    .client_id = cfg->id,
+		                    .log_cb = broker_log,
+		                    .log_opaque = n };
+	n->broker = broker_kafka_consumer_new(&bc, on_rebalance, n, why, sizeof why);
+	if (!n->broker) {
+		snprintf(err, errlen, "%s", why);
+		goto fail;
+	}
+
+	n->ev_broker = event_new(base, broker_fd(n->broker), EV_READ | EV_PERSIST, on_broker_fd, n);
+	n->ev_tick = event_new(base, -1, EV_PERSIST, on_tick, n);
+	n->ev_hb = event_new(base, -1, EV_PERSIST, on_heartbeat, n);
+	n->ev_pump = event_new(base, -1, 0, on_pump, n);
+	n->ev_deadline = evtimer_new(base, on_deadline, n);
+	n->ev_exit = evtimer_new(base, on_exit_now, n);
+	if (!n->ev_broker || !n->ev_tick || !n->ev_hb || !n->ev_pump || !n->ev_deadline ||
+	    !n->ev_exit) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	struct timeval tick = { 0, TICK_MS * 1000 };
+	struct timeval hb = { HEARTBEAT_INTERVAL_MS / 1000, (HEARTBEAT_INTERVAL_MS % 1000) * 1000 };
+	event_add(n->ev_broker, NULL);
+	event_add(n->ev_tick, &tick);
+	event_add(n->ev_hb, &hb);
+	LOG_INFO("node %s: %u slot(s), kafka %s topic %s group %s, redis %s", cfg->id, n->nslots,
+	         cfg->kafka_brokers, cfg->kafka_topic, cfg->kafka_group, cfg->redis_address);
+	return n;
+fail:
+	node_free(n);
+	return NULL;
+}
+
+void node_free(struct node *n)
+{
+	if (!n)
+		return;
+	n->freeing = true;
+	/* Order matters: cancelled runs and failed Redis callbacks release their jobs, and a
+	 * released job gives its message back to the broker, which goes last. */
+	runner_free(n->runner);
+	store_free(n->store);
+	for (unsigned i = 0; n->slots && i < n->nslots; i++)
+		if (n->slots[i])
+			job_release(n->slots[i], false);
+	struct event *evs[] = { n->ev_broker, n->ev_tick,     n->ev_hb,
+		                n->ev_pump,   n->ev_deadline, n->ev_exit };
+	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+		if (evs[i])
+			event_free(evs[i]);
+	broker_free(n->broker);
+	free(n->slots);
+	free(n);
+}

@@ -1,0 +1,42 @@
+/* node_config.h - gradeq-node's configuration (docs/config.md, "gradeq-node"): defaults,
+ * strict loading of the INI file (unknown keys, bad values and duplicates fail with
+ * FILE:LINE), and the cross-checks between keys. */
+#pragma once
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct node_config {
+	/* [node] */
+	char id[65];
+	long long slots;
+	char work_dir[PATH_MAX];
+	char cache_dir[PATH_MAX];
+	char venv[PATH_MAX];
+	char harness[PATH_MAX];
+	long long sandbox_uid;
+	char log_level[16];
+	/* [kafka] */
+	char kafka_brokers[1024];
+	char kafka_topic[250];
+	char kafka_group[250];
+	/* [redis] */
+	char redis_address[300];
+	char redis_host[256]; /* redis_address split */
+	int redis_port;
+	/* [rlimits] */
+	long long rl_cpu, rl_nproc, rl_nofile, rl_as, rl_fsize, rl_stack;
+	/* [security] */
+	bool use_bubblewrap;
+	/* [limits] */
+	long long timeout_s, max_timeout_s, memory_mb, max_memory_mb, output_kb, tmp_mb;
+};
+
+/* Fills in the documented defaults (node.id = host name; node.harness = the installed
+ * harness, or the source tree's when the binary runs from its build directory). */
+void node_config_defaults(struct node_config *c);
+/* Loads path over c and checks it. Returns 0 or a negative errno with err
+ * ("path:line: reason" or "path: reason"). */
+int node_config_load(const char *path, struct node_config *c, char *err, size_t errlen);
+/* Checks cross-key constraints and splits redis.address. Returns 0 or -EINVAL with err. */
+int node_config_check(struct node_config *c, char *err, size_t errlen);

@@ -1,0 +1,437 @@
+/* store.c - see store.h. hiredis 0.14 async API: the context is attached to libevent
+ * before the connect callback is set (that arms the first write event), and hiredis frees
+ * a context itself after a failed connect or a lost connection, so s->ac is cleared in
+ * those callbacks and compared against to ignore callbacks of a context we dropped. */
+#include "store.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "score.h"
+#include "util.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+struct pend {
+	struct store *s;
+	store_cb cb;
+	void *arg;
+	int64_t sent_ms;
+	struct pend *prev, *next;
+};
+
+struct store {
+	struct event_base *base;
+	char *host;
+	int port;
+	redisAsyncContext *ac;
+	bool up, closing;
+	store_state_cb state_cb;
+	void *state_arg;
+	struct event *ev_reconnect, *ev_watchdog;
+	int backoff_ms;
+	struct pend *head, *tail; /* in send order: head is the oldest */
+	char last_error[256];
+};
+
+static void set_error(struct store *s, const char *what, const char *detail)
+{
+	snprintf(s->last_error, sizeof s->last_error, "redis %s:%d: %s%s%s", s->host, s->port, what,
+	         detail && *detail ? ": " : "", detail ? detail : "");
+}
+
+static void schedule_reconnect(struct store *s)
+{
+	if (s->closing)
+		return;
+	struct timeval tv = { s->backoff_ms / 1000, (s->backoff_ms % 1000) * 1000 };
+	event_add(s->ev_reconnect, &tv);
+	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
+}
+
+static void went_down(struct store *s)
+{
+	bool was = s->up;
+	s->up = false;
+	if (was && s->state_cb && !s->closing)
+		s->state_cb(s->state_arg, false);
+	schedule_reconnect(s);
+}
+
+static void on_connect(const redisAsyncContext *c, int status)
+{
+	struct store *s = c->data;
+	if (c != s->ac)
+		return;
+	if (status != REDIS_OK) {
+		set_error(s, "connect", c->errstr);
+		s->ac = NULL; /* hiredis frees it after we return */
+		went_down(s);
+		return;
+	}
+	redisEnableKeepAlive((redisContext *)&c->c);
+	s->up = true;
+	s->backoff_ms = BACKOFF_MIN_MS;
+	s->last_error[0] = '\0';
+	if (s->state_cb)
+		s->state_cb(s->state_arg, true);
+}
+
+static void on_disconnect(const redisAsyncContext *c, int status)
+{
+	struct store *s = c->data;
+	if (c != s->ac)
+		return; /* a context we dropped ourselves */
+	set_error(s, "connection lost", status == REDIS_OK ? "closed" : c->errstr);
+	s->ac = NULL;
+	went_down(s);
+}
+
+static void connect_now(evutil_socket_t fd, short what, void *arg)
+{
+	struct store *s = arg;
+	if (s->ac || s->closing)
+		return;
+	redisAsyncContext *ac = redisAsyncConnect(s->host, s->port);
+	if (!ac) {
+		set_error(s, "connect", "out of memory");
+		schedule_reconnect(s);
+		return;
+	}
+	if (ac->err) {
+		set_error(s, "connect", ac->errstr);
+		redisAsyncFree(ac);
+		schedule_reconnect(s);
+		return;
+	}
+	ac->data = s;
+	s->ac = ac;
+	if (redisLibeventAttach(ac, s->base) != REDIS_OK) {
+		s->ac = NULL;
+		redisAsyncFree(ac);
+		set_error(s, "connect", "cannot attach to the event loop");
+		schedule_reconnect(s);
+		return;
+	}
+	redisAsyncSetConnectCallback(ac, on_connect);
+	redisAsyncSetDisconnectCallback(ac, on_disconnect);
+}
+
+/* Drops the connection now: pending callbacks get r == NULL, then we reconnect. */
+static void drop(struct store *s, const char *why)
+{
+	redisAsyncContext *ac = s->ac;
+	if (!ac)
+		return;
+	set_error(s, why, NULL);
+	s->ac = NULL;
+	bool was = s->up;
+	s->up = false;
+	redisAsyncFree(ac);
+	if (was && s->state_cb && !s->closing)
+		s->state_cb(s->state_arg, false);
+	schedule_reconnect(s);
+}
+
+static void watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	struct store *s = arg;
+	if (s->head && util_mono_ms() - s->head->sent_ms > STORE_CMD_TIMEOUT_MS)
+		drop(s, "no reply within the command timeout");
+}
+
+struct store *store_new(struct event_base *base, const char *host, int port,
+                        store_state_cb state_cb, void *arg)
+{
+	struct store *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->base = base;
+	s->port = port;
+	s->state_cb = state_cb;
+	s->state_arg = arg;
+	s->backoff_ms = BACKOFF_MIN_MS;
+	s->host = strdup(host);
+	s->ev_reconnect = evtimer_new(base, connect_now, s);
+	s->ev_watchdog = event_new(base, -1, EV_PERSIST, watchdog, s);
+	if (!s->host || !s->ev_reconnect || !s->ev_watchdog) {
+		store_free(s);
+		return NULL;
+	}
+	struct timeval sec = { 1, 0 };
+	event_add(s->ev_watchdog, &sec);
+	set_error(s, "connect", "not connected yet");
+	connect_now(-1, 0, s);
+	return s;
+}
+
+bool store_up(const struct store *s)
+{
+	return s->up;
+}
+
+const char *store_last_error(const struct store *s)
+{
+	return s->last_error;
+}
+
+static void unlink_pend(struct store *s, struct pend *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		s->head = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	else
+		s->tail = p->prev;
+}
+
+static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct pend *p = privdata;
+	struct store *s = p->s;
+	redisReply *r = reply;
+	unlink_pend(s, p);
+	if (!r)
+		p->cb(p->arg, NULL, s->last_error[0] ? s->last_error : "connection lost");
+	else if (r->type == REDIS_REPLY_ERROR)
+		p->cb(p->arg, NULL, r->str);
+	else
+		p->cb(p->arg, r, NULL);
+	free(p);
+}
+
+int store_cmd(struct store *s, store_cb cb, void *arg, int argc, const char **argv,
+              const size_t *lens)
+{
+	if (!s->up || !s->ac || s->closing)
+		return -ENOTCONN;
+	struct pend *p = calloc(1, sizeof *p);
+	if (!p)
+		return -ENOMEM;
+	p->s = s;
+	p->cb = cb;
+	p->arg = arg;
+	p->sent_ms = util_mono_ms();
+	if (redisAsyncCommandArgv(s->ac, on_reply, p, argc, argv, lens) != REDIS_OK) {
+		free(p);
+		return -ENOTCONN;
+	}
+	p->prev = s->tail;
+	if (s->tail)
+		s->tail->next = p;
+	else
+		s->head = p;
+	s->tail = p;
+	return 0;
+}
+
+void store_free(struct store *s)
+{
+	if (!s)
+		return;
+	s->closing = true;
+	if (s->ac) {
+		redisAsyncContext *ac = s->ac;
+		s->ac = NULL;
+		redisAsyncFree(ac); /* pending callbacks run with r == NULL */
+	}
+	if (s->ev_reconnect)
+		event_free(s->ev_reconnect);
+	if (s->ev_watchdog)
+		event_free(s->ev_watchdog);
+	free(s->host);
+	free(s);
+}
+
+/* ---- scripts ---- */
+
+/* KEYS[1] gq:sub:<id>
+ * ARGV attempt node started_ms id course exercise student */
+static const char MARK_LUA[] =
+	"local cur = redis.call('HMGET', KEYS[1], 'attempt', 'status')\n"
+	"local stored = tonumber(cur[1])\n"
+	"local a = tonumber(ARGV[1])\n"
+	"if stored and a < stored then return 'stale' end\n"
+	"if stored and a == stored and (cur[2] == 'done' or cur[2] == 'error') then\n"
+	"  return 'finished'\n"
+	"end\n"
+	"redis.call('HSET', KEYS[1], 'status', 'grading', 'attempt', ARGV[1], 'node', ARGV[2],\n"
+	"           'started_ms', ARGV[3])\n"
+	"if not stored then\n"
+	"  redis.call('HSET', KEYS[1], 'id', ARGV[4], 'course', ARGV[5], 'exercise', ARGV[6],\n"
+	"             'student', ARGV[7])\n"
+	"  return 'missing'\n"
+	"end\n"
+	"return 'ok'\n";
+
+/* KEYS[1] gq:sub:<id>  KEYS[2] gq:results  KEYS[3] gq:best:<course>
+ * KEYS[4] gq:subs:<course>:<exercise>:<student>  KEYS[5] gq:stats
+ * ARGV  1 id  2 attempt  3 status  4 verdict  5 score  6 max  7 feedback  8 error
+ *       9 node  10 started_ms  11 finished_ms  12 output_tail  13 course  14 exercise
+ *       15 student  16 event channel  17 event JSON  18 best field  19 "gq:sub:"
+ * The best score reads the records of the student's 500 latest submissions of the
+ * exercise (keys not declared in KEYS: gradeq runs on one Redis, not a cluster). */
+static const char PUT_LUA[] =
+	"local a = tonumber(ARGV[2])\n"
+	"local cur = redis.call('HMGET', KEYS[1], 'attempt', 'status')\n"
+	"local stored = tonumber(cur[1]) or 0\n"
+	"if a < stored then return 'stale' end\n"
+	"local finished = a == stored and (cur[2] == 'done' or cur[2] == 'error')\n"
+	"if finished and cur[2] == 'done' and ARGV[3] ~= 'done' then return 'kept' end\n"
+	"redis.call('HSET', KEYS[1], 'id', ARGV[1], 'course', ARGV[13], 'exercise', ARGV[14],\n"
+	"  'student', ARGV[15], 'attempt', ARGV[2], 'status', ARGV[3], 'node', ARGV[9],\n"
+	"  'started_ms', ARGV[10], 'finished_ms', ARGV[11], 'output_tail', ARGV[12])\n"
+	"if ARGV[3] == 'done' then\n"
+	"  redis.call('HSET', KEYS[1], 'verdict', ARGV[4], 'score', ARGV[5], 'max', ARGV[6],\n"
+	"    'feedback', ARGV[7])\n"
+	"  redis.call('HDEL', KEYS[1], 'error')\n"
+	"else\n"
+	"  redis.call('HSET', KEYS[1], 'error', ARGV[8])\n"
+	"  redis.call('HDEL', KEYS[1], 'verdict', 'score', 'max', 'feedback')\n"
+	"end\n"
+	"if not finished then\n"
+	"  redis.call('XADD', KEYS[2], 'MAXLEN', '~', '100000', '*', 'id', ARGV[1],\n"
+	"    'course', ARGV[13], 'exercise', ARGV[14], 'student', ARGV[15], 'attempt', ARGV[2],\n"
+	"    'status', ARGV[3], 'verdict', ARGV[4], 'score', ARGV[5], 'max', ARGV[6])\n"
+	"  redis.call('HINCRBY', KEYS[5], ARGV[3], 1)\n"
+	"end\n"
+	"local ids = redis.call('ZREVRANGE', KEYS[4], 0, 499)\n"
+	"ids[#ids + 1] = ARGV[1]\n"
+	"local best, bestn = nil, nil\n"
+	"for _, sid in ipairs(ids) do\n"
+	"  local f = redis.call('HMGET', ARGV[19] .. sid, 'status', 'score')\n"
+	"  local v = f[2] and tonumber(f[2])\n"
+	"  if f[1] == 'done' and v and (bestn == nil or v > bestn) then\n"
+	"    bestn = v\n"
+	"    best = f[2]\n"
+	"  end\n"
+	"end\n"
+	"if best then redis.call('HSET', KEYS[3], ARGV[18], best)\n"
+	"else redis.call('HDEL', KEYS[3], ARGV[18]) end\n"
+	"if not finished then redis.call('PUBLISH', ARGV[16], ARGV[17]) end\n"
+	"if finished then return 'again' end\n"
+	"return 'new'\n";
+
+static int parse_status(const redisReply *r, const char *const *names, size_t n, int *out)
+{
+	if (!r || (r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_STRING))
+		return -EBADMSG;
+	for (size_t i = 0; i < n; i++) {
+		if (strlen(names[i]) == r->len && memcmp(names[i], r->str, r->len) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	}
+	return -EBADMSG;
+}
+
+int store_mark_parse(const struct redisReply *r, enum store_mark *out)
+{
+	static const char *const names[] = { "ok", "missing", "stale", "finished" };
+	int i;
+	if (parse_status(r, names, 4, &i) < 0)
+		return -EBADMSG;
+	*out = (enum store_mark)i;
+	return 0;
+}
+
+int store_put_parse(const struct redisReply *r, enum store_put *out)
+{
+	static const char *const names[] = { "new", "again", "kept", "stale" };
+	int i;
+	if (parse_status(r, names, 4, &i) < 0)
+		return -EBADMSG;
+	*out = (enum store_put)i;
+	return 0;
+}
+
+int store_mark_grading(struct store *s, const struct store_job *j, const char *node,
+                       int64_t started_ms, store_cb cb, void *arg)
+{
+	char key[128], attempt[16], started[24];
+	snprintf(key, sizeof key, "gq:sub:%s", j->id);
+	snprintf(attempt, sizeof attempt, "%u", j->attempt);
+	snprintf(started, sizeof started, "%lld", (long long)started_ms);
+	const char *argv[] = { "EVAL",  MARK_LUA, "1",       key,         attempt,   node,
+		               started, j->id,    j->course, j->exercise, j->student };
+	size_t lens[sizeof argv / sizeof argv[0]];
+	for (size_t i = 0; i < sizeof argv / sizeof argv[0]; i++)
+		lens[i] = strlen(argv[i]);
+	return store_cmd(s, cb, arg, (int)(sizeof argv / sizeof argv[0]), argv, lens);
+}
+
+int store_put_result(struct store *s, const struct store_result *res, store_cb cb, void *arg)
+{
+	const struct store_job *j = &res->job;
+	bool done = strcmp(res->status, "done") == 0;
+	char k_sub[128], k_best[128], k_subs[256], channel[128], field[160];
+	char attempt[16], score[32], max[32], started[24], finished[24], event[1024];
+	snprintf(k_sub, sizeof k_sub, "gq:sub:%s", j->id);
+	snprintf(k_best, sizeof k_best, "gq:best:%s", j->course);
+	snprintf(k_subs, sizeof k_subs, "gq:subs:%s:%s:%s", j->course, j->exercise, j->student);
+	snprintf(channel, sizeof channel, "gq:events:%s", j->course);
+	snprintf(field, sizeof field, "%s/%s", j->student, j->exercise);
+	snprintf(attempt, sizeof attempt, "%u", j->attempt);
+	if (done) {
+		score_format(res->score, score, sizeof score);
+		score_format(res->max, max, sizeof max);
+	} else {
+		score[0] = max[0] = '\0';
+	}
+	snprintf(started, sizeof started, "%lld", (long long)res->started_ms);
+	snprintf(finished, sizeof finished, "%lld", (long long)res->finished_ms);
+	/* Names are validated ([A-Za-z0-9_.-]), status and verdict are ours: nothing here
+	 * needs JSON escaping. Scores go in as numbers, formatted like everywhere else. */
+	snprintf(event, sizeof event,
+	         "{\"id\":\"%s\",\"course\":\"%s\",\"exercise\":\"%s\",\"student\":\"%s\","
+	         "\"attempt\":%u,\"status\":\"%s\",\"verdict\":%s%s%s,\"score\":%s,\"max\":%s}",
+	         j->id, j->course, j->exercise, j->student, j->attempt, res->status,
+	         done ? "\"" : "", done ? res->verdict : "null", done ? "\"" : "",
+	         done ? score : "null", done ? max : "null");
+	size_t tail_len = res->output_tail_len > STORE_OUTPUT_TAIL_MAX ? STORE_OUTPUT_TAIL_MAX
+	                                                               : res->output_tail_len;
+	const char *argv[] = {
+		"EVAL",
+		PUT_LUA,
+		"5",
+		k_sub,
+		"gq:results",
+		k_best,
+		k_subs,
+		"gq:stats",
+		j->id,
+		attempt,
+		res->status,
+		done ? res->verdict : "",
+		score,
+		max,
+		done ? res->feedback : "",
+		done ? "" : res->error,
+		res->node,
+		started,
+		finished,
+		res->output_tail ? res->output_tail : "",
+		j->course,
+		j->exercise,
+		j->student,
+		channel,
+		event,
+		field,
+		"gq:sub:",
+	};
+	enum { N = sizeof argv / sizeof argv[0] };
+	size_t lens[N];
+	for (size_t i = 0; i < N; i++)
+		lens[i] = strlen(argv[i]);
+	lens[19] = res->output_tail ? tail_len : 0; /* may hold NULs; binary-safe */
+	return store_cmd(s, cb, arg, N, argv, lens);
+}
