@@ -76,6 +76,12 @@ void cli_result_print(const json_t *rec, FILE *out)
 	if (strcmp(status, "done") != 0)
 		return;
 	fprintf(out, "verdict   %s\n", str_or(rec, "verdict", "?"));
+	const char *detail = str_or(rec, "message", "");
+	if (*detail) {
+		fputs("message   ", out);
+		print_oneline(out, detail, 400);
+		fputc('\n', out);
+	}
 	fprintf(out, "score     %s / %s\n", num_at(rec, "score", a, sizeof a),
 	        num_at(rec, "max", b, sizeof b));
 

@@ -38,6 +38,7 @@ static const struct {
 	{ "student", "student", F_STR, 'a' },
 	{ "status", "status", F_STR, 'a' },
 	{ "verdict", "verdict", F_STR, 'd' },
+	{ "message", "message", F_STR, 'd' },
 	{ "score", "score", F_SCORE, 'd' },
 	{ "max", "max", F_SCORE, 'd' },
 	{ "attempt", "attempt", F_INT, 'a' },

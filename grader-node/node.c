@@ -44,6 +44,7 @@
 #include "fetch.h"
 #include "heartbeat.h"
 #include "log.h"
+#include "names.h"
 #include "node_config.h"
 #include "runner.h"
 #include "score.h"
@@ -85,7 +86,7 @@ struct job {
 	char name[80];
 	/* result */
 	struct store_result res;
-	char *feedback, *tail;
+	char *feedback, *tail, *message;
 	char error[512];
 	/* timing: wall clock (ms) and monotonic (ms) */
 	int64_t started_ms;
@@ -267,6 +268,7 @@ static void job_free(struct job *j)
 	free(j->src);
 	free(j->feedback);
 	free(j->tail);
+	free(j->message);
 	free(j);
 }
 
@@ -467,7 +469,10 @@ static void on_run_done(struct run *r, const struct run_outcome *o, void *arg)
 	j->feedback = feedback_json(o);
 	j->tail = clean_text(o->output_tail, o->output_tail_len, STORE_OUTPUT_TAIL_MAX, true,
 	                     &j->res.output_tail_len);
-	if (!j->feedback || !j->tail) {
+	size_t mlen;
+	j->message = clean_text(o->error, strnlen(o->error, sizeof o->error), sizeof o->error,
+	                        false, &mlen);
+	if (!j->feedback || !j->tail || !j->message) {
 		infra_error(j, "out of memory building the result");
 		return;
 	}
@@ -478,6 +483,7 @@ static void on_run_done(struct run *r, const struct run_outcome *o, void *arg)
 	j->res.feedback = j->feedback;
 	j->res.error = "";
 	j->res.output_tail = j->tail;
+	j->res.message = j->message;
 	j->res.finished_ms = util_now_ms();
 	job_persist(j);
 }
@@ -903,7 +909,19 @@ struct node *node_new(struct event_base *base, const struct node_config *cfg, ch
 		goto fail;
 	}
 
+	/* Job cgroups live under a parent of this node's own: two nodes on one host can be
+	 * handed the same job during a rebalance, and must never share (and so kill) its
+	 * cgroup. */
+	char cg_parent[GQ_NAME_MAX + 1];
+	if (strlen(cfg->id) + sizeof "gradeq-" - 1 <= GQ_NAME_MAX) {
+		snprintf(cg_parent, sizeof cg_parent, "gradeq-%.57s", cfg->id);
+	} else {
+		char h[65];
+		util_sha256_hex(cfg->id, strlen(cfg->id), h);
+		snprintf(cg_parent, sizeof cg_parent, "gradeq-%.16s", h);
+	}
 	struct runner_config rc = {
+		.cgroup_name = cg_parent,
 		.use_bubblewrap = cfg->use_bubblewrap,
 		.venv = cfg->venv,
 		.harness = cfg->harness,

@@ -65,6 +65,8 @@ struct store_result {
 	double score, max;
 	const char *feedback; /* JSON array (status done), else "" */
 	const char *error;    /* status error: reason for staff, else "" */
+	const char *message;  /* status done: what the verdict means for this submission
+	                         (e.g. "SyntaxError: ... (line 7)"), valid UTF-8, may be "" */
 	const char *node;
 	int64_t started_ms, finished_ms;
 	const char *output_tail; /* valid UTF-8, at most STORE_OUTPUT_TAIL_MAX bytes */

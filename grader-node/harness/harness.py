@@ -341,9 +341,9 @@ def make_plugin(chan: Channel, pytest):  # type: ignore[no-untyped-def]
 
         def pytest_collection_finish(self, session) -> None:  # type: ignore[no-untyped-def]
             if self.collect_error or session.testsfailed:
-                chan.send({"t": "import_error",
-                           "msg": self.collect_error or "test collection failed",
-                           "exc": self.collect_exc or "CollectError"})
+                # run() reports it, after listing the tests against a stand-in module.
+                self.collect_error = self.collect_error or "test collection failed"
+                self.collect_exc = self.collect_exc or "CollectError"
                 session.shouldstop = "collection failed"
                 return
             tests = []
@@ -399,6 +399,50 @@ def make_plugin(chan: Channel, pytest):  # type: ignore[no-untyped-def]
     return GradePlugin()
 
 
+PYTEST_ARGS = ["-s", "--assert=plain",
+               "-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:stepwise",
+               "-p", "no:warnings", "-p", "no:pastebin", "-p", "no:junitxml",
+               "-p", "no:doctest", "-p", "no:randomly"]
+
+
+class _StandIn:
+    """Whatever a hidden test module asks of a submission that could not be imported."""
+
+    def __call__(self, *args: object, **kwargs: object) -> "_StandIn":
+        return self
+
+    def __getattr__(self, name: str) -> "_StandIn":
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self
+
+
+def collect_against_stub(tests: str, chan: Channel, pytest) -> None:  # type: ignore[no-untyped-def]
+    """Lists the hidden tests (names and weights) when the submission cannot be imported,
+    so its record shows every test as not run and the real maximum, not 0/0. The hidden
+    test modules import a stand-in `submission`; nothing of the student's code runs."""
+    import types  # noqa: PLC0415
+
+    stub = types.ModuleType("submission")
+    def stand_in(name: str) -> _StandIn:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _StandIn()
+
+    stub.__getattr__ = stand_in  # type: ignore[method-assign]
+    sys.modules["submission"] = stub
+    tests_abs = os.path.realpath(tests)
+    for name, mod in list(sys.modules.items()):
+        f = getattr(mod, "__file__", None) or ""
+        if f and os.path.realpath(f).startswith(tests_abs + os.sep):
+            del sys.modules[name]
+    plugin = make_plugin(chan, pytest)
+    try:
+        pytest.main([tests, "--rootdir", tests, "--collect-only", *PYTEST_ARGS], plugins=[plugin])
+    except BaseException:  # noqa: BLE001 - best effort: the import error is what counts
+        pass
+
+
 def parse_args(argv: list) -> dict:
     args = {"tests": None, "work": None, "safety": False, "probe": False}
     it = iter(argv)
@@ -442,17 +486,18 @@ def run(args: dict, chan: Channel) -> int:
     try:
         import submission  # noqa: F401,PLC0415
     except BaseException as e:  # SystemExit, KeyboardInterrupt, MemoryError...
+        collect_against_stub(tests, chan, pytest)
         chan.send({"t": "import_error", "msg": short_message(e), "exc": type(e).__name__})
         return 0
     chan.send({"t": "imported", "ms": monotonic_ms()})
 
     plugin = make_plugin(chan, pytest)
-    code = pytest.main([
-        tests, "--rootdir", tests, "-s", "--assert=plain",
-        "-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:stepwise",
-        "-p", "no:warnings", "-p", "no:pastebin", "-p", "no:junitxml",
-        "-p", "no:doctest", "-p", "no:randomly",
-    ], plugins=[plugin])
+    code = pytest.main([tests, "--rootdir", tests, *PYTEST_ARGS], plugins=[plugin])
+    if plugin.collect_error and not chan.final:
+        # e.g. `from submission import NAME` with NAME missing in the notebook
+        collect_against_stub(tests, chan, pytest)
+        chan.send({"t": "import_error", "msg": plugin.collect_error, "exc": plugin.collect_exc})
+        return 0
     if chan.final:
         return 0
     code = int(code)

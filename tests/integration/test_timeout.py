@@ -3,7 +3,6 @@ before it keep their credit, and the node goes on grading the next submission.""
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -69,3 +68,18 @@ def test_infinite_loop_is_timeout_and_keeps_earlier_credit(api, tmp_path):
     sid2 = api.cli("submit", f"{COURSE}/hang", str(good), "--student", "h2").stdout.split()[0]
     rec2 = wait_done(api, sid2)
     assert rec2["verdict"] == "ok" and rec2["score"] == 7, rec2
+
+
+def test_import_error_tells_the_student_why_and_keeps_the_maximum(api, tmp_path):
+    ex = make_exercise(tmp_path)
+    api.cli("publish", f"{COURSE}/hang", str(ex))
+    bad = tmp_path / "bad.py"
+    bad.write_text(GOOD.replace("def f(x):", "def f(x)"))
+    sid = api.cli("submit", f"{COURSE}/hang", str(bad), "--student", "h3").stdout.split()[0]
+    rec = wait_done(api, sid)
+    assert rec["verdict"] == "import_error", rec
+    assert "SyntaxError" in rec["message"], rec
+    assert rec["score"] == 0 and rec["max"] == 7, rec
+    assert len(rec["tests"]) == 4 and not any(t["passed"] for t in rec["tests"])
+    shown = api.cli("result", sid).stdout
+    assert "SyntaxError" in shown and "import_error" in shown
