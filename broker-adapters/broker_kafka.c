@@ -669,7 +669,8 @@ static void dlq_give_up(struct kbroker *kb, struct kmsg *m, const char *why)
 	klog(kb, LOG_ERR,
 	     "dead letter of %s[%d]@%lld (%s) not written: %s; dropping it so the partition "
 	     "moves on",
-	     kb->topic, (int)m->pub.partition, (long long)m->pub.offset, m->reason, why);
+	     kb->topic, (int)m->pub.partition, (long long)m->pub.offset,
+	     m->reason ? m->reason : "?", why ? why : "?");
 	k_done(&kb->base, &m->pub);
 }
 
