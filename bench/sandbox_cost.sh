@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
 # What the sandbox costs: grades one small correct submission N times with bubblewrap and
-# N times without (interleaved, so machine load hits both alike) through
-# gradeq-grade-local, and prints the median of each phase side by side with the ratio.
+# N times without (interleaved in pairs, so machine load hits both alike) through
+# gradeq-grade-local, and prints the median of each phase side by side with the ratio,
+# then the median over the pairs of what the bwrap profile adds to one job: its cold
+# start (spawn -> harness hello) plus its teardown (the pid namespace going away), the
+# goal being under 20 ms. Both modes have the workdir tmpfs, cgroup, rlimits and uid.
 #   bench/sandbox_cost.sh [-n RUNS] [--tool PATH] [EXERCISE_DIR SUBMISSION.py]
-# Defaults: 10 runs; tests/sandbox/fixtures/ex_arith + subs/ok.py; the tool from
+# Defaults: 20 runs; tests/sandbox/fixtures/ex_arith + subs/ok.py; the tool from
 # $GRADEQ_BIN_DIR (or build/, or /tmp/build-sbx)/grader-node/gradeq-grade-local.
-# Phases: stage (workdir, cgroup, fork), sandbox start (spawn -> harness hello: bwrap +
-# interpreter start), python+imports (pytest, marimo, submission), tests, teardown
-# (kill, cgroup empty, cleanup). Needs root for cgroups and the uid drop.
+# Phases: stage (workdir + tmpfs, cgroup, fork), sandbox start (spawn -> harness hello:
+# bwrap + interpreter start), python+imports (pytest, marimo, submission), tests,
+# teardown (kill, cgroup empty, cleanup). Needs root for cgroups and the uid drop.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-runs=10
+runs=20
 tool=""
 pos=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -n) runs=$2; shift 2 ;;
     --tool) tool=$2; shift 2 ;;
-    -h|--help) sed -n 2,9p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n 2,12p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "sandbox_cost: unknown option $1" >&2; exit 2 ;;
     *) pos+=("$1"); shift ;;
   esac
@@ -59,10 +62,21 @@ for line in open(path):
 def med(mode, key):
     vals = [t[key] for t in data[mode] if t[key] is not None]
     return statistics.median(vals) if vals else float("nan")
+def added(keys):
+    """Median over the (bwrap, plain) pairs of the difference of the summed phases."""
+    return statistics.median(sum(b[k] or 0 for k in keys) - sum(p[k] or 0 for k in keys)
+                             for b, p in zip(data["bwrap"], data["plain"]))
 print(f"sandbox cost, median of {runs} runs of {sub} (ms)")
 print(f"{'phase':<16}{'bwrap':>9}{'no bwrap':>10}{'ratio':>8}")
 for label, key in phases:
     b, p = med("bwrap", key), med("plain", key)
     ratio = f"{b / p:.2f}" if p else "-"
     print(f"{label:<16}{b:>9.0f}{p:>10.0f}{ratio:>8}")
+profile = added(("sandbox_start", "teardown"))
+b_start, p_start = med("bwrap", "sandbox_start"), med("plain", "sandbox_start")
+print(f"the bwrap profile adds {profile:.0f} ms to one job (median of {runs} pairs: start "
+      f"{added(('sandbox_start',)):.0f} + teardown {added(('teardown',)):.0f}); cold start "
+      f"{b_start:.0f} vs {p_start:.0f} ms, x{b_start / p_start:.2f}; goal < 20 ms: "
+      f"{'met' if profile < 20 else 'NOT met'}")
+print(f"whole job: {added(('total',)):+.0f} ms (median of pairs; the imports' noise dominates)")
 EOF

@@ -612,6 +612,25 @@ int cg_oom(struct cg_job *job)
 	return 0;
 }
 
+int cg_memory_full(struct cg_job *job)
+{
+	char stat[4096], lim[64];
+	const char *d = job->root->mode == CG_V2 ? job->dir[0] : job->dir[CTL_MEMORY];
+	if (!d)
+		return 0;
+	bool v2 = job->root->mode == CG_V2;
+	if (read_at(d, v2 ? "memory.max" : "memory.limit_in_bytes", lim, sizeof lim) < 0 ||
+	    read_at(d, "memory.stat", stat, sizeof stat) < 0 || !isdigit((unsigned char)lim[0]))
+		return 0; /* "max": no limit */
+	long long limit = strtoll(lim, NULL, 10);
+	long long anon = keyed_value(stat, v2 ? "anon" : "total_rss");
+	long long shmem = keyed_value(stat, v2 ? "shmem" : "total_shmem");
+	if (limit <= 0 || limit >= (1LL << 62) || anon < 0)
+		return 0;
+	long long slack = limit / 8 > (16LL << 20) ? limit / 8 : 16LL << 20;
+	return anon + (shmem > 0 ? shmem : 0) >= limit - slack;
+}
+
 int cg_destroy(struct cg_job *job)
 {
 	if (!job)

@@ -50,6 +50,11 @@ int cg_empty(struct cg_job *job);
 /* 1 when the kernel OOM-killed something in the job (v2 memory.events oom_kill, v1
  * memory.oom_control oom_kill, else memory.failcnt), 0 otherwise. */
 int cg_oom(struct cg_job *job);
+/* 1 when what the job holds and the kernel cannot reclaim without swap (anonymous memory
+ * and tmpfs pages) fills its memory limit, to within an eighth (at least 16 MiB); 0
+ * otherwise or without a limit. A job pinned there thrashes on its page cache instead of
+ * being OOM-killed at once: sampled before a timeout kill, it tells memory from time. */
+int cg_memory_full(struct cg_job *job);
 /* Removes the (empty) job cgroup and frees job. 0 or -errno (job freed anyway).
  * cg_destroy(NULL) is a no-op. */
 int cg_destroy(struct cg_job *job);

@@ -39,7 +39,8 @@ static const char usage[] =
 	"  --harness FILE      harness.py (default " GQ_HARNESS_DEFAULT ")\n"
 	"  --bwrap FILE        bubblewrap binary (default /usr/bin/bwrap)\n"
 	"  --uid BASE          sandbox base uid (default 60000), --slot N adds N\n"
-	"  --work-root DIR     where the job directory is made (default: a fresh /tmp dir)\n";
+	"  --work-root DIR     where the job directory is made (default: a fresh /tmp dir);\n"
+	"                      job directories an earlier run left in it are removed\n";
 
 struct opts {
 	bool no_sandbox, json, safety, show_output;

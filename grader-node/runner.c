@@ -74,7 +74,8 @@ struct run {
 	size_t status_len;
 
 	enum kill_reason killed;
-	int poll_ms; /* current back-off of ev_poll */
+	bool mem_full; /* at the wall clock, the job filled its memory limit */
+	int poll_ms;   /* current back-off of ev_poll */
 	int64_t t_spawn, t_reaped, t_end;
 };
 
@@ -320,6 +321,12 @@ static void run_finish(struct run *r, const char *infra_reason)
 			verdict = st->memory_error ? "memory" : "import_error";
 			zero = true;
 			set_error(&o, "%s", st->detail);
+		} else if (r->killed == KILL_TIMEOUT && r->mem_full) {
+			verdict = "memory";
+			set_error(&o,
+			          "memory limit (reached, and still held when the wall clock "
+			          "limit of %u s ran out)",
+			          r->timeout_s);
 		} else if (r->killed == KILL_TIMEOUT) {
 			verdict = "timeout";
 			set_error(&o, "wall clock limit of %u s", r->timeout_s);
@@ -365,15 +372,15 @@ static void run_finish(struct run *r, const char *infra_reason)
 	o.t_tests_done = st->t_end;
 	o.t_end = r->t_end;
 
-	/* nothing of the job outlives it: cgroup (empty by now) and files go first */
+	/* nothing of the job outlives it: files (the job's tmpfs, whose pages are charged to
+	 * its memory cgroup) and the cgroup (empty by now) go before the callback */
 	sbx_proc_close(&r->proc);
-	if (r->cg) {
-		if (cg_destroy(r->cg) < 0 && o.kind == RUN_VERDICT && !o.error[0])
-			set_error(&o, "job cgroup not removed");
-		r->cg = NULL;
-	}
 	if (r->workdir)
 		(void)wd_remove(r->workdir);
+	if (r->cg) {
+		(void)cg_destroy(r->cg); /* a leftover directory is replaced by the next run */
+		r->cg = NULL;
+	}
 	run_unlink(r);
 	r->cb(r, &o, r->arg);
 	rec_score_free(&sc);
@@ -387,8 +394,13 @@ static void run_kill(struct run *r, enum kill_reason why)
 {
 	if (r->done)
 		return;
-	if (r->killed == KILL_NONE)
+	if (r->killed == KILL_NONE) {
 		r->killed = why;
+		/* before the kill frees it: a job thrashing at its memory limit reaches the wall
+		 * clock instead of an OOM kill, and that is a verdict memory, not timeout */
+		if (why == KILL_TIMEOUT && r->cg)
+			r->mem_full = cg_memory_full(r->cg) == 1;
+	}
 	if (!r->reaped) {
 		/* bwrap first: its pid-namespace init dies with it (die-with-parent), and the
 		 * kernel then kills everything in the namespace */
@@ -613,7 +625,8 @@ int runner_start(struct runner *rn, const struct run_spec *spec, run_done_cb cb,
 		              .source_len = spec->source_len,
 		              .chown_job = rn->root,
 		              .uid = uid,
-		              .gid = (gid_t)uid };
+		              .gid = (gid_t)uid,
+		              .room_mb = rn->root ? (c->tmp_mb ? c->tmp_mb : 64) : 0 };
 	if ((rc = wd_create(&ws, &r->workdir, err, errlen)) < 0)
 		goto fail;
 	if (rn->cg) {
@@ -831,6 +844,17 @@ struct runner *runner_new(struct event_base *base, const struct runner_config *c
 	}
 	if (rn->root && cg_detect(rn->cgroup_name, &rn->cg, err, errlen) < 0)
 		goto fail;
+	/* job workdirs are tmpfs mounts (a job cannot fill the node's disk), in a mount
+	 * namespace of the node's own (they die with it); the directories an earlier run of
+	 * this node left behind when it died are removed */
+	if (rn->root &&
+	    (wd_private_mounts(err, errlen) < 0 || wd_tmpfs_probe(rn->work_root, err, errlen) < 0))
+		goto fail;
+	int swept = rn->root ? wd_sweep(rn->work_root) : 0;
+	if (swept < 0) {
+		snprintf(err, errlen, "work dir %s: %s", rn->work_root, strerror(-swept));
+		goto fail;
+	}
 	if (probe(rn, err, errlen) < 0)
 		goto fail;
 	return rn;

@@ -72,8 +72,11 @@ struct run_outcome {
 
 typedef void (*run_done_cb)(struct run *r, const struct run_outcome *o, void *arg);
 
-/* Checks the sandbox can work (bwrap runs, cgroups detected and writable as root, venv and
- * harness present). Returns NULL with err when not, so the node refuses to start. */
+/* Checks the sandbox can work (bwrap runs, cgroups detected and writable as root, job
+ * tmpfs mountable, venv and harness present). Returns NULL with err when not, so the
+ * node refuses to start. As root it moves the calling thread into a mount namespace of
+ * its own (the job tmpfs mounts live there: wd_private_mounts in workdir.h), so call it
+ * from the thread that will run the loop, before other threads are started. */
 struct runner *runner_new(struct event_base *base, const struct runner_config *cfg,
                           char *err, size_t errlen);
 /* Starts a run. Returns 0 and *out, or a negative errno with err (an infrastructure

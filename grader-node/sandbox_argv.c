@@ -2,7 +2,8 @@
  * an ordered list of small steps. DESIGN.md "Sandbox profile" is the contract:
  * all namespaces unshared, a new session, no capabilities, a clean environment, a
  * minimal read-only view (runtime + venv + harness + the job's own files; never / whole,
- * /etc whole, /home, /root, the node's config or other workdirs), a size-capped /tmp. */
+ * /etc whole, /home, /root, the node's config or other workdirs), size-capped scratch
+ * space (/tmp, /dev/shm) and nothing else writable but the job's own /work. */
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -144,16 +145,20 @@ static void step_proc_dev(struct strv *a, const struct sbx_params *p)
 	sv_addv(a, 4, "--proc", "/proc", "--dev", "/dev");
 }
 
+/* Scratch space: /tmp and /dev/shm (POSIX semaphores and shared memory), each a tmpfs
+ * of tmp_mb. Pages written there are charged to the job's memory cgroup. */
 static void step_tmp(struct strv *a, const struct sbx_params *p)
 {
-	unsigned mb = p->tmp_mb ? p->tmp_mb : 64;
-	sv_add(a, "--size");
-	sv_addf(a, "%llu", (unsigned long long)mb * 1024 * 1024);
-	sv_add(a, "--tmpfs");
-	sv_add(a, "/tmp");
+	unsigned long long bytes = (unsigned long long)(p->tmp_mb ? p->tmp_mb : 64) * 1024 * 1024;
+	static const char *const dirs[] = { "/tmp", "/dev/shm" };
+	for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+		sv_add(a, "--size");
+		sv_addf(a, "%llu", bytes);
+		sv_addv(a, 2, "--tmpfs", dirs[i]);
+	}
 }
 
-/* The job's own directory is the only writable host path. */
+/* The job's own directory (as root a tmpfs of its own, workdir.c) at /work. */
 static void step_work(struct strv *a, const struct sbx_params *p)
 {
 	if (p->probe) {
@@ -161,6 +166,14 @@ static void step_work(struct strv *a, const struct sbx_params *p)
 		return;
 	}
 	sv_addv(a, 5, "--bind", p->work_dir, SBX_WORK, "--chdir", SBX_WORK);
+}
+
+/* bwrap builds the view on a tmpfs root and /dev on a tmpfs of its own, both writable and
+ * uncapped: made read-only once everything is mounted, so /work, /tmp and /dev/shm are
+ * the only places a job can write (non-recursive: the mounts on them keep their modes). */
+static void step_readonly(struct strv *a, const struct sbx_params *p)
+{
+	sv_addv(a, 4, "--remount-ro", "/dev", "--remount-ro", "/");
 }
 
 /* bwrap writes {"child-pid": N} once the sandbox is set up and the harness exec'd, so a
@@ -172,8 +185,8 @@ static void step_status(struct strv *a, const struct sbx_params *p)
 }
 
 static const argv_step bwrap_steps[] = {
-	step_namespaces, step_session,  step_runtime, step_etc,  step_venv,
-	step_harness,    step_proc_dev, step_tmp,     step_work, step_status,
+	step_namespaces, step_session, step_runtime, step_etc,      step_venv,   step_harness,
+	step_proc_dev,   step_tmp,     step_work,    step_readonly, step_status,
 };
 
 /* -- the command: the venv's python running the harness ------------------------------- */

@@ -7,14 +7,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
+
+#include "names.h"
 
 #define COPY_MAX_DEPTH 16
 #define COPY_MAX_BYTES (256ull * 1024 * 1024)
+#define STAGE_SOURCE_MAX (32ull * 1024 * 1024) /* submission.py, above the runner's cap */
 
 struct copy_ctx {
 	bool chown_job;
@@ -192,9 +198,20 @@ static int rm_tree(int pfd, const char *name, int depth)
 	return rc;
 }
 
+/* Detaches the job tmpfs on path/work, if there is one (EINVAL: not a mount point;
+ * EPERM: not root, so never mounted). UMOUNT_NOFOLLOW: work/ is the node's own
+ * directory, but a symlink there must never send the unmount elsewhere. */
+static void unmount_work(const char *path)
+{
+	char work[PATH_MAX];
+	if ((size_t)snprintf(work, sizeof work, "%s/work", path) < sizeof work)
+		(void)umount2(work, MNT_DETACH | UMOUNT_NOFOLLOW);
+}
+
 int wd_remove(const char *path)
 {
 	char parent[PATH_MAX];
+	unmount_work(path);
 	if ((size_t)snprintf(parent, sizeof parent, "%s", path) >= sizeof parent)
 		return -ENAMETOOLONG;
 	char *slash = strrchr(parent, '/');
@@ -213,10 +230,123 @@ int wd_remove(const char *path)
 	return rc;
 }
 
-int wd_create(const struct wd_spec *s, char **path, char *err, size_t errlen)
+/* Mounts the job's tmpfs on work (an empty directory of the node's): big enough for
+ * anything the node may stage (COPY_MAX_BYTES), shrunk by wd_fit_tmpfs() once staged. */
+static int mount_tmpfs(const char *work, const struct wd_spec *s)
+{
+	char opts[160];
+	snprintf(opts, sizeof opts, "mode=0700,uid=%u,gid=%u,size=%llu,nr_inodes=%u",
+	         (unsigned)s->uid, (unsigned)s->gid,
+	         COPY_MAX_BYTES + STAGE_SOURCE_MAX + (unsigned long long)s->room_mb * 1024 * 1024,
+	         65536u + WD_ROOM_INODES);
+	if (mount("gradeq-job", work, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Shrinks the tmpfs to what is staged plus the job's room (bytes and inodes). */
+static int fit_tmpfs(const char *work, int wfd, const struct wd_spec *s)
+{
+	struct statfs sf;
+	if (fstatfs(wfd, &sf) < 0)
+		return -errno;
+	unsigned long long used = (unsigned long long)(sf.f_blocks - sf.f_bfree) * sf.f_bsize;
+	unsigned long long inodes = (unsigned long long)(sf.f_files - sf.f_ffree);
+	char opts[96];
+	snprintf(opts, sizeof opts, "size=%llu,nr_inodes=%llu",
+	         used + (unsigned long long)s->room_mb * 1024 * 1024, inodes + WD_ROOM_INODES);
+	if (mount(NULL, work, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV, opts) < 0)
+		return -errno;
+	return 0;
+}
+
+int wd_private_mounts(char *err, size_t errlen)
+{
+	if (unshare(CLONE_NEWNS) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "workdir: cannot make a mount namespace: %s", strerror(e));
+		return -e;
+	}
+	/* slave: mounts of the host still reach the node, the node's never reach the host */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "workdir: cannot make the mount namespace a slave: %s",
+		         strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+int wd_tmpfs_probe(const char *work_root, char *err, size_t errlen)
 {
 	char dir[PATH_MAX];
-	if ((size_t)snprintf(dir, sizeof dir, "%s/%s", s->work_root, s->name) >= sizeof dir) {
+	if ((size_t)snprintf(dir, sizeof dir, "%s/.tmpfs-probe.XXXXXX", work_root) >= sizeof dir) {
+		snprintf(err, errlen, "workdir: path too long");
+		return -ENAMETOOLONG;
+	}
+	if (!mkdtemp(dir)) {
+		int e = errno;
+		snprintf(err, errlen, "workdir: mkdtemp in %s: %s", work_root, strerror(e));
+		return -e;
+	}
+	int rc = 0;
+	if (mount("gradeq-probe", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,nr_inodes=16") <
+	    0) {
+		rc = -errno;
+		snprintf(err, errlen, "workdir: cannot mount a tmpfs in %s: %s", work_root,
+		         strerror(errno));
+	} else if (umount2(dir, MNT_DETACH | UMOUNT_NOFOLLOW) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "workdir: cannot unmount %s: %s", dir, strerror(errno));
+	}
+	(void)rmdir(dir);
+	return rc;
+}
+
+static bool is_dir_at(int dfd, const char *name)
+{
+	struct stat st;
+	return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+int wd_sweep(const char *work_root)
+{
+	int rfd = open(work_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0)
+		return -errno;
+	DIR *d = fdopendir(rfd);
+	if (!d) {
+		int e = -errno;
+		close(rfd);
+		return e;
+	}
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (!name_valid(de->d_name) || !is_dir_at(dirfd(d), de->d_name))
+			continue;
+		int jfd = openat(dirfd(d), de->d_name,
+		                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (jfd < 0)
+			continue;
+		bool job = is_dir_at(jfd, "tests") && is_dir_at(jfd, "work");
+		close(jfd);
+		char path[PATH_MAX];
+		if (!job || (size_t)snprintf(path, sizeof path, "%s/%s", work_root, de->d_name) >=
+		                    sizeof path)
+			continue;
+		if (wd_remove(path) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int wd_create(const struct wd_spec *s, char **path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], work[PATH_MAX];
+	if ((size_t)snprintf(dir, sizeof dir, "%s/%s", s->work_root, s->name) >= sizeof dir ||
+	    (size_t)snprintf(work, sizeof work, "%s/work", dir) >= sizeof work) {
 		snprintf(err, errlen, "workdir: path too long");
 		return -ENAMETOOLONG;
 	}
@@ -237,6 +367,10 @@ int wd_create(const struct wd_spec *s, char **path, char *err, size_t errlen)
 	step = "tests";
 	if (mkdirat(dfd, "tests", 0755) < 0 || mkdirat(dfd, "work", 0700) < 0)
 		goto sys_fail;
+	step = "tmpfs";
+	if (s->room_mb && (rc = mount_tmpfs(work, s)) < 0)
+		goto fail;
+	step = "tests";
 	if ((tfd = openat(dfd, "tests", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    (wfd = openat(dfd, "work", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		goto sys_fail;
@@ -259,6 +393,9 @@ int wd_create(const struct wd_spec *s, char **path, char *err, size_t errlen)
 		goto sys_fail;
 	}
 	sfd = -1;
+	step = "tmpfs size";
+	if (s->room_mb && (rc = fit_tmpfs(work, wfd, s)) < 0)
+		goto fail;
 	if (!(*path = strdup(dir))) {
 		rc = -ENOMEM;
 		goto fail;

@@ -201,6 +201,17 @@ def test_memory_bomb_is_memory(sandbox):
     assert res["score"] == 3
 
 
+def test_timeout_while_held_at_the_memory_limit_is_memory():
+    """A job that fills its memory limit can thrash on page cache instead of being
+    OOM-killed; at the wall clock, memory still pinned at the limit means memory."""
+    res = grade("ex_arith", "memory_held.py", "--memory", "256", "--timeout", "4")
+    assert res["verdict"] == "memory" and res["score"] == 3, res
+    assert "wall clock" in res["error"], res["error"]
+    # the same job with room to spare is an ordinary timeout
+    res = grade("ex_arith", "memory_held.py", "--memory", "1024", "--timeout", "4")
+    assert res["verdict"] == "timeout" and res["score"] == 3, res
+
+
 def test_memory_error_is_memory():
     res = grade("ex_arith", "memory_error.py")
     assert res["verdict"] == "memory" and res["score"] == 3
@@ -274,6 +285,39 @@ def test_without_bwrap_the_uid_drop_still_protects(probe_exercise):
         assert t[name]["passed"], (name, t[name]["message"])
     # what only the namespaces give: the loopback listener is reachable without them
     assert not t["test_no_network_to_loopback"]["passed"]
+
+
+HOSTILE = HERE.parent / "integration" / "hostile"
+
+
+def test_workdir_tmp_and_shm_are_capped_and_the_rest_is_read_only():
+    """/tmp, /dev/shm and /work stop a job at their caps (ENOSPC, inodes too) and nothing
+    else is writable; the cluster's hostile suite runs the same notebook on a node."""
+    res = grade(HOSTILE / "exercise", HOSTILE / "subs" / "fill_disk.py")
+    assert (res["verdict"], res["score"]) == ("ok", 4), res
+    assert "'inodes': (4096, 28)" in res["output_tail"], res["output_tail"]
+    res = grade(HOSTILE / "exercise", HOSTILE / "subs" / "huge_file.py")
+    assert res["verdict"] == "ok" and "File too large" in res["tests"][2]["message"], res
+
+
+def test_the_runner_sweeps_job_directories_left_by_a_crash(tmp_path):
+    """A job directory an earlier node left (it died mid-job) is removed at start;
+    anything that is not a job directory stays."""
+    root = Path(f"/tmp/gq-sbx-sweep-{os.getpid()}")
+    root.mkdir(mode=0o711)
+    try:
+        (root / "0123abcd-1" / "tests").mkdir(parents=True)
+        (root / "0123abcd-1" / "work").mkdir(mode=0o700)
+        (root / "0123abcd-1" / "work" / "answers.txt").write_text("left behind\n")
+        (root / "keep").mkdir()
+        (root / "keep" / "work").mkdir()
+        p = subprocess.run([TOOL, "--json", "--uid", str(BASE_UID), "--slot", "998",
+                            "--work-root", str(root), str(FIX / "ex_arith"),
+                            str(SUBS / "ok.py")], capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        assert sorted(x.name for x in root.iterdir()) == ["keep"]
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 # -- infrastructure errors -----------------------------------------------------------------

@@ -1,0 +1,25 @@
+import marimo
+
+__generated_with = "0.25.2"
+app = marimo.App()
+
+
+@app.function
+def add(a, b):
+    return a + b
+
+
+@app.function
+def mul(a, b):
+    return a * b
+
+
+@app.function
+def attack(n):
+    """Spins on the CPU forever."""
+    while True:
+        pass
+
+
+if __name__ == "__main__":
+    app.run()

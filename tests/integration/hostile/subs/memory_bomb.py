@@ -1,0 +1,26 @@
+import marimo
+
+__generated_with = "0.25.2"
+app = marimo.App()
+
+
+@app.function
+def add(a, b):
+    return a + b
+
+
+@app.function
+def mul(a, b):
+    return a * b
+
+
+@app.function
+def attack(n):
+    """Allocates 10 MB blocks until something gives."""
+    hog = []
+    while True:
+        hog.append(bytearray(10 ** 7))
+
+
+if __name__ == "__main__":
+    app.run()

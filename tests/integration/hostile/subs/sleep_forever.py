@@ -1,0 +1,28 @@
+import marimo
+
+__generated_with = "0.25.2"
+app = marimo.App()
+
+
+@app.function
+def add(a, b):
+    return a + b
+
+
+@app.function
+def mul(a, b):
+    return a * b
+
+
+@app.function
+def attack(n):
+    """Sleeps forever, with SIGTERM ignored."""
+    import signal
+    import time
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    app.run()

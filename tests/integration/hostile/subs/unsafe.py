@@ -1,0 +1,24 @@
+import marimo
+import os
+
+__generated_with = "0.25.2"
+app = marimo.App()
+
+
+@app.function
+def add(a, b):
+    return a + b
+
+
+@app.function
+def mul(a, b):
+    return a * b
+
+
+@app.function
+def attack(n):
+    return eval("n * 2")
+
+
+if __name__ == "__main__":
+    app.run()
