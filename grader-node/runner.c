@@ -842,6 +842,11 @@ struct runner *runner_new(struct event_base *base, const struct runner_config *c
 		snprintf(err, errlen, "chmod %s: %s", rn->work_root, strerror(errno));
 		goto fail;
 	}
+	/* every job binds a directory below it as its slot uid: a node that cannot serve
+	 * any job refuses to start rather than turning each one into an error */
+	if (rn->root && wd_traversable(rn->work_root, (uid_t)rn->cfg.base_uid,
+	                               (gid_t)rn->cfg.base_uid, err, errlen) < 0)
+		goto fail;
 	if (rn->root && cg_detect(rn->cgroup_name, &rn->cg, err, errlen) < 0)
 		goto fail;
 	/* job workdirs are tmpfs mounts (a job cannot fill the node's disk), in a mount

@@ -277,6 +277,44 @@ int wd_private_mounts(char *err, size_t errlen)
 	return 0;
 }
 
+int wd_traversable(const char *path, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	char real[PATH_MAX];
+	if (!realpath(path, real)) {
+		int e = errno;
+		snprintf(err, errlen, "work dir %s: %s", path, strerror(e));
+		return -e;
+	}
+	/* "/", then every prefix of real that ends at a component */
+	size_t len = strlen(real);
+	for (size_t end = 0; end <= len; end++) {
+		if (end != 0 && end != len && real[end] != '/')
+			continue;
+		size_t n = end == 0 ? 1 : end;
+		char dir[PATH_MAX];
+		memcpy(dir, real, n);
+		dir[n] = '\0';
+		struct stat st;
+		if (stat(dir, &st) < 0) {
+			int e = errno;
+			snprintf(err, errlen, "work dir %s: %s: %s", path, dir, strerror(e));
+			return -e;
+		}
+		mode_t bit = st.st_uid == uid ? S_IXUSR : st.st_gid == gid ? S_IXGRP : S_IXOTH;
+		if (!(st.st_mode & bit)) {
+			snprintf(err, errlen,
+			         "work dir %s: sandbox uid %u cannot enter %s (mode %04o, owner "
+			         "%u:%u); "
+			         "put node.work_dir elsewhere (default /var/lib/gradeq/work) or "
+			         "chmod o+x %s",
+			         path, (unsigned)uid, dir, (unsigned)(st.st_mode & 07777),
+			         (unsigned)st.st_uid, (unsigned)st.st_gid, dir);
+			return -EACCES;
+		}
+	}
+	return 0;
+}
+
 int wd_tmpfs_probe(const char *work_root, char *err, size_t errlen)
 {
 	char dir[PATH_MAX];

@@ -45,6 +45,11 @@ int wd_sweep(const char *work_root);
  * invisible to the host, and vanish with the node however it ends (a crash leaves no
  * mount behind). Needs CAP_SYS_ADMIN. 0 or -errno with err. */
 int wd_private_mounts(char *err, size_t errlen);
+/* Whether uid:gid (no supplementary groups, as the sandbox runs) can search every
+ * directory from / down to path, by the mode bits (a job's bwrap binds a directory below
+ * it as that uid). 0, or -EACCES with err naming the first directory that stops it and
+ * what to do; -errno with err when a directory cannot be read. */
+int wd_traversable(const char *path, uid_t uid, gid_t gid, char *err, size_t errlen);
 /* Whether a job tmpfs can be mounted below work_root (root with CAP_SYS_ADMIN): mounts
  * and unmounts one. 0 or -errno with err. */
 int wd_tmpfs_probe(const char *work_root, char *err, size_t errlen);

@@ -525,26 +525,45 @@ def test_big_notebook_is_graded_by_the_runner(tmp_path):
     assert (res["verdict"], res["score"], res["max"]) == ("ok", 4, 4), res
 
 
-@pytest.mark.parametrize("hide", ["bwrap", "cgroups"])
+@pytest.mark.parametrize("hide", ["bwrap", "cgroups", "workdir"])
 def test_node_refuses_to_start_without_its_sandbox(state, tmp_path, hide):
-    """A node whose sandbox is unavailable (bubblewrap missing, no cgroup hierarchy)
-    exits non-zero at start with the reason, before it joins the consumer group."""
+    """A node whose sandbox is unavailable (bubblewrap missing, no cgroup hierarchy, a
+    work dir the sandbox uids cannot enter) exits non-zero at start with the reason,
+    before it joins the consumer group, instead of failing every job."""
+    # pytest's tmp_path sits below a 0700 directory: only the "workdir" case keeps it
+    root = tmp_path if hide == "workdir" else Path(tempfile.mkdtemp(prefix="gq-hostile-start-"))
+    try:
+        if hide != "workdir":
+            root.chmod(0o711)
+        out, rc = start_probe_node(state, tmp_path, root, hide)
+    finally:
+        if root != tmp_path:
+            shutil.rmtree(root, ignore_errors=True)
+    assert rc != 0, out
+    assert "cannot start: sandbox:" in out, out
+    closed = next((d for d in reversed([tmp_path, *tmp_path.parents])
+                   if not d.stat().st_mode & stat.S_IXOTH), None)
+    want = {"bwrap": "bwrap", "cgroups": "cgroup",
+            "workdir": f"cannot enter {closed} (mode 0"}[hide]
+    assert want in out, out
+
+
+def start_probe_node(state: Path, tmp_path: Path, root: Path, hide: str) -> tuple[str, int]:
+    """Runs a node (config of node-1, a group of its own) with work_dir below root and
+    bwrap or the cgroups hidden in a mount namespace of its own; its output and exit."""
     conf = (state / "node-1.conf").read_text()
     conf = re.sub(r"^id = .*$", "id = hostile-probe", conf, flags=re.M)
-    conf = re.sub(r"^work_dir = .*$", f'work_dir = "{tmp_path}/work"', conf, flags=re.M)
+    conf = re.sub(r"^work_dir = .*$", f'work_dir = "{root}/work"', conf, flags=re.M)
     conf = re.sub(r"^cache_dir = .*$", f'cache_dir = "{tmp_path}/cache"', conf, flags=re.M)
     conf = re.sub(r"^group = .*$", "group = gradeq-hostile-probe-never", conf, flags=re.M)
     conf = re.sub(r"^address = .*$", "address = 127.0.0.1:1", conf, flags=re.M)
     cfile = tmp_path / "node.conf"
     cfile.write_text(conf)
     node = BIN / "grader-node" / "gradeq-node"
-    cover = ("mount --bind /dev/null /usr/bin/bwrap" if hide == "bwrap"
-             else "mount -t tmpfs none /sys/fs/cgroup")
+    cover = {"bwrap": "mount --bind /dev/null /usr/bin/bwrap",
+             "cgroups": "mount -t tmpfs none /sys/fs/cgroup", "workdir": "true"}[hide]
     # a private mount namespace: the host keeps its bwrap and its cgroups
     p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
                         f'{cover} && exec "$0" -c "$1"', str(node), str(cfile)],
                        capture_output=True, text=True, timeout=120)
-    out = p.stdout + p.stderr
-    assert p.returncode != 0, out
-    assert "cannot start: sandbox:" in out, out
-    assert ("bwrap" in out) if hide == "bwrap" else ("cgroup" in out), out
+    return p.stdout + p.stderr, p.returncode

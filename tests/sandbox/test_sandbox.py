@@ -329,6 +329,30 @@ def test_broken_bwrap_is_an_infrastructure_error_not_a_verdict():
     assert "sandbox probe" in p.stderr
 
 
+def test_a_work_root_the_sandbox_uid_cannot_enter_refuses_to_start():
+    """A work dir below a 0700 directory (say /root/...) would turn every job into an
+    error: the runner refuses to start and says which directory and what to do."""
+    outer = Path(f"/tmp/gq-sbx-closed-{os.getpid()}")
+    outer.mkdir(mode=0o700)
+    try:
+        inner = outer / "work"
+        inner.mkdir(mode=0o711)
+        p = subprocess.run([TOOL, "--json", "--uid", str(BASE_UID), "--slot", "997",
+                            "--work-root", str(inner), str(FIX / "ex_arith"),
+                            str(SUBS / "ok.py")], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 1 and p.stdout == "", p.stdout
+        assert f"cannot enter {outer} (mode 0700" in p.stderr, p.stderr
+        assert "chmod o+x" in p.stderr
+        outer.chmod(0o711)  # the fix the message names works
+        p = subprocess.run([TOOL, "--json", "--uid", str(BASE_UID), "--slot", "997",
+                            "--work-root", str(inner), str(FIX / "ex_arith"),
+                            str(SUBS / "ok.py")], capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        assert json.loads(p.stdout)["verdict"] == "ok"
+    finally:
+        shutil.rmtree(outer, ignore_errors=True)
+
+
 def test_text_output_shows_verdict_score_tests_and_timing():
     p = subprocess.run([TOOL, "--uid", str(BASE_UID), "--slot", "999",
                         str(FIX / "ex_arith"), str(SUBS / "wrong_mul.py")],
