@@ -82,6 +82,35 @@ int broker_resume(struct broker *b);
 /* Stores done offsets, commits, leaves the group (consumer) or flushes (producer). */
 int broker_close(struct broker *b, int timeout_ms);
 
+/* ---- queue lag (dispatcher status) ---- */
+
+/* One partition of the jobs topic as the consumer group sees it. */
+struct broker_lag_part {
+	int32_t partition;
+	int64_t committed; /* the group's committed offset, -1 when it has none */
+	int64_t high;      /* high watermark: offset of the next message produced */
+	int64_t lag;       /* messages not yet committed: high - committed (or - low) */
+};
+
+struct broker_lag;
+
+/* Starts a monitor of cfg->group's lag on cfg->topic: a thread of its own, with its own
+ * client (it never joins the group), asks the cluster every interval_ms for the
+ * partitions, the group's committed offsets and the high watermarks. Those calls block,
+ * which is why they live on that thread and the caller only ever reads the cached result.
+ * cfg->log_cb, when set, is called from librdkafka's threads. Returns NULL with err. */
+struct broker_lag *broker_kafka_lag_new(const struct broker_config *cfg, int interval_ms, char *err,
+                                        size_t errlen);
+/* Copies the latest snapshot (at most max partitions, by partition id) without blocking.
+ * Returns the number of partitions (>= 0) with *taken_ms (wall clock of the snapshot);
+ * -EAGAIN before the first refresh finished; -EIO with err when the latest refresh
+ * failed (the cluster is down, the topic is missing). Thread-safe. */
+int broker_lag_get(struct broker_lag *l, struct broker_lag_part *out, size_t max, int64_t *taken_ms,
+                   char *err, size_t errlen);
+/* Stops the thread (waits for the refresh in progress, at most a few seconds) and frees.
+ * broker_lag_free(NULL) is a no-op. */
+void broker_lag_free(struct broker_lag *l);
+
 /* ---- both ---- */
 
 /* A file descriptor that becomes readable when broker_poll() has work; -1 if none. */

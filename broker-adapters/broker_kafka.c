@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "broker_int.h"
+#include "kafka_conf.h"
 #include "offtrack.h"
 
 #define DLQ_TRIES 3
@@ -79,6 +80,7 @@ struct kbroker {
 	struct kmsg *retry;              /* dead letters waiting for another try */
 	size_t dlq_outstanding;          /* dead letters produced, report pending */
 	bool paused, up, fatal, closed, freeing;
+	bool assigned_once; /* consumer: the group has given us an assignment (maybe empty) */
 };
 
 static struct kbroker *kb_of(const struct broker *b)
@@ -258,37 +260,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opa
 
 /* ---- construction ---- */
 
-static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err, size_t errlen)
-{
-	char why[256];
-	if (rd_kafka_conf_set(conf, k, v, why, sizeof why) != RD_KAFKA_CONF_OK) {
-		snprintf(err, errlen, "kafka setting %s=%s: %s", k, v, why);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-struct kv {
-	const char *k, *v;
-};
-
-static int conf_apply(rd_kafka_conf_t *conf, const struct kv *kvs, size_t n,
-                      const char *const *props, char *err, size_t errlen)
-{
-	for (size_t i = 0; i < n; i++)
-		if (kvs[i].v && conf_set(conf, kvs[i].k, kvs[i].v, err, errlen) < 0)
-			return -EINVAL;
-	for (size_t i = 0; props && props[i]; i += 2) {
-		if (!props[i + 1]) {
-			snprintf(err, errlen, "kafka setting %s: no value", props[i]);
-			return -EINVAL;
-		}
-		if (conf_set(conf, props[i], props[i + 1], err, errlen) < 0)
-			return -EINVAL;
-	}
-	return 0;
-}
-
 static const struct broker_ops kafka_ops;
 
 static struct kbroker *kb_alloc(const struct broker_config *cfg, bool consumer, char *err,
@@ -330,7 +301,7 @@ static rd_kafka_t *producer_new(struct kbroker *kb, const struct broker_config *
                                 char *err, size_t errlen)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	const struct kv kvs[] = {
+	const struct kconf_kv kvs[] = {
 		{ "bootstrap.servers", cfg->brokers },
 		{ "client.id", cfg->client_id ? cfg->client_id : "gradeq" },
 		{ "enable.idempotence", "true" },
@@ -343,7 +314,7 @@ static rd_kafka_t *producer_new(struct kbroker *kb, const struct broker_config *
 		{ "log.queue", "true" },
 		{ "statistics.interval.ms", stats ? "1000" : NULL },
 	};
-	if (conf_apply(conf, kvs, sizeof kvs / sizeof kvs[0], cfg->props, err, errlen) < 0) {
+	if (kconf_apply(conf, kvs, sizeof kvs / sizeof kvs[0], cfg->props, err, errlen) < 0) {
 		rd_kafka_conf_destroy(conf);
 		return NULL;
 	}
@@ -417,7 +388,7 @@ struct broker *broker_kafka_consumer_new(const struct broker_config *cfg, broker
 		snprintf(kb->dlq_topic, dlen, "%s.dlq", cfg->topic);
 
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	const struct kv kvs[] = {
+	const struct kconf_kv kvs[] = {
 		{ "bootstrap.servers", cfg->brokers },
 		{ "client.id", cfg->client_id ? cfg->client_id : "gradeq" },
 		{ "group.id", cfg->group },
@@ -439,7 +410,7 @@ struct broker *broker_kafka_consumer_new(const struct broker_config *cfg, broker
 		{ "log.queue", "true" },
 		{ "statistics.interval.ms", "1000" },
 	};
-	if (conf_apply(conf, kvs, sizeof kvs / sizeof kvs[0], cfg->props, err, errlen) < 0) {
+	if (kconf_apply(conf, kvs, sizeof kvs / sizeof kvs[0], cfg->props, err, errlen) < 0) {
 		rd_kafka_conf_destroy(conf);
 		goto fail;
 	}
@@ -817,6 +788,7 @@ static void rebalance(struct kbroker *kb, rd_kafka_resp_err_t err,
 	rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
 
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		kb->assigned_once = true;
 		for (int i = 0; i < parts->cnt; i++) {
 			uint32_t epoch;
 			if (offtrack_assign(kb->ot, parts->elems[i].partition, &epoch) < 0)
@@ -827,8 +799,18 @@ static void rebalance(struct kbroker *kb, rd_kafka_resp_err_t err,
 			error = rd_kafka_incremental_assign(kb->rk, parts);
 		else
 			e = rd_kafka_assign(kb->rk, parts);
-		if (!error && !e && kb->paused && parts->cnt > 0)
-			rd_kafka_pause_partitions(kb->rk, parts);
+		/* librdkafka keeps a partition's pause flag across revoke and re-assignment: a
+		 * partition paused while all slots were busy, then lost (session timeout,
+		 * broker restart) and assigned again after we resumed an empty assignment
+		 * would never be fetched again. So every assignment gets our state now. */
+		if (!error && !e && parts->cnt > 0) {
+			rd_kafka_resp_err_t pe =
+				kb->paused ? rd_kafka_pause_partitions(kb->rk, parts)
+					   : rd_kafka_resume_partitions(kb->rk, parts);
+			if (pe)
+				klog(kb, LOG_WARNING, "%s assigned partitions: %s",
+				     kb->paused ? "pause" : "resume", rd_kafka_err2str(pe));
+		}
 		klog(kb, LOG_INFO, "assigned %d partition(s) of %s", parts->cnt, kb->topic);
 		notify(kb, true, parts);
 	} else {
@@ -914,6 +896,18 @@ static int k_close(struct broker *b, int timeout_ms)
 	int rc = kb->dlq_outstanding > 0 ? -ETIMEDOUT : 0;
 	stash_drop(kb, -1);
 
+	/* librdkafka before 2.3 aborts when a cooperative-sticky member is destroyed between
+	 * its JoinGroup and its first assignment (assert on a NULL assignor state,
+	 * librdkafka#4312). A node told to stop right after it started would crash instead
+	 * of leaving the group: let the join finish first. Messages polled meanwhile are
+	 * dropped untaken, so they stay uncommitted and are delivered to another member. */
+	while (!kb->assigned_once && !kb->fatal && mono_ms() < deadline) {
+		rd_kafka_message_t *rkm = rd_kafka_consumer_poll(kb->rk, 100);
+		if (rkm)
+			rd_kafka_message_destroy(rkm);
+	}
+	stash_drop(kb, -1);
+
 	rd_kafka_queue_t *q = rd_kafka_queue_new(kb->rk);
 	rd_kafka_error_t *error = rd_kafka_consumer_close_queue(kb->rk, q);
 	if (error) {
@@ -965,9 +959,14 @@ static void k_free(struct broker *b)
 	}
 	if (kb->prod && kb->prod != kb->rk)
 		rd_kafka_destroy(kb->prod);
-	if (kb->rk)
+	if (kb->rk && b->consumer && !kb->assigned_once && kb->closed) {
+		/* see k_close: destroying it now could abort the process (librdkafka#4312);
+		 * only a process that is exiting closes a consumer, so leave it to the exit */
+		klog(kb, LOG_WARNING, "consumer never got an assignment; not destroying it");
+	} else if (kb->rk) {
 		rd_kafka_destroy_flags(kb->rk,
 		                       b->consumer ? RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE : 0);
+	}
 	if (kb->pipefd[0] >= 0)
 		close(kb->pipefd[0]);
 	if (kb->pipefd[1] >= 0)

@@ -1,8 +1,9 @@
 /* cli.h - what the gradeq subcommands share: the environment (GRADEQ_URL, GRADEQ_TOKEN),
- * option parsing with one-line errors, COURSE/EXERCISE targets, and the entry point of
- * each subcommand. Each cli_<cmd>_main() returns the process exit status and prints at
- * most one line of reason on stderr when it fails. The parse and format functions are
- * separate so unit tests can call them without a dispatcher. */
+ * option tables parsed with one-line errors, COURSE/EXERCISE targets, the start of a
+ * subcommand (--help, usage errors, environment) and the entry point of each subcommand.
+ * Each cli_<cmd>_main() returns the process exit status and prints at most one line of
+ * reason on stderr when it fails. The parse and format functions are separate so unit
+ * tests can call them without a dispatcher. */
 #pragma once
 #include <getopt.h>
 #include <stdbool.h>
@@ -30,22 +31,55 @@ void cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_parse_target(const char *s, char course[GQ_NAME_MAX + 1], char exercise[GQ_NAME_MAX + 1],
                      char *err, size_t errlen);
 
-/* getopt_long over argv[0..argc) (argv[0] is the subcommand name), silent on errors;
- * shortopts without the leading ':' (added here).
- * Returns the option character, -1 at the end, or -EINVAL with "<cmd>: unknown option
- * '--x'" / "<cmd>: option '--x' needs a value" in err. Call cli_getopt_reset() before
- * the first call of a parse. */
-void cli_getopt_reset(void);
-int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
-               char *err, size_t errlen);
+/* One option of a subcommand for cli_parse_opts(), made by the cli_opt_*() functions
+ * below (they check dst's type); a table ends with CLI_OPT_END. */
+enum cli_opt_kind {
+	CLI_OPT_FLAG, /* bool *dst: set to true; takes no value */
+	CLI_OPT_STR,  /* const char **dst: the value (points into argv) */
+	CLI_OPT_LONG, /* long long *dst: an integer in [min, max] */
+	CLI_OPT_FUNC, /* parse(value, dst, err, errlen): stores it, or -EINVAL with err */
+};
 
-/* Parses a positive integer option value into [min,max]. 0 or -EINVAL with err. */
-int cli_parse_long(const char *cmd, const char *opt, const char *val, long long min, long long max,
-                   long long *out, char *err, size_t errlen);
+struct cli_opt {
+	const char *name; /* long name without "--"; NULL ends a table */
+	enum cli_opt_kind kind;
+	void *dst;
+	long long min, max;
+	int (*parse)(const char *val, void *dst, char *err, size_t errlen);
+};
 
-/* After cli_getopt() returned -1: checks that exactly want positional arguments remain
+#define CLI_OPT_END ((struct cli_opt){ .name = NULL })
+struct cli_opt cli_opt_flag(const char *name, bool *dst);
+struct cli_opt cli_opt_str(const char *name, const char **dst);
+struct cli_opt cli_opt_long(const char *name, long long *dst, long long min, long long max);
+struct cli_opt cli_opt_func(const char *name, void *dst,
+                            int (*parse)(const char *val, void *dst, char *err, size_t errlen));
+
+/* Parses the options of a subcommand (argv[0] is its name) with getopt_long: the ones in
+ * opts, in any order and between the positional arguments, and --help/-h. Options are
+ * taken left to right and the first mistake ends the parse. Returns 0 with the
+ * positional arguments left in argv[optind..argc), CLI_HELP, or -EINVAL with a one-line
+ * reason in err ("<cmd>: unknown option '--x'", "<cmd>: option '--x' needs a value",
+ * "<cmd>: --x must be an integer in [min, max], not 'v'", or what parse said). */
+int cli_parse_opts(int argc, char **argv, const struct cli_opt *opts, char *err, size_t errlen);
+
+/* After cli_parse_opts(): checks that exactly want positional arguments remain
  * (argv[optind..]); usage names them, e.g. "COURSE/EXERCISE FILE.py". 0 or -EINVAL. */
 int cli_expect_args(int argc, char **argv, int want, const char *usage, char *err, size_t errlen);
+
+/* cli_expect_args(), then argv[optind] as COURSE/EXERCISE into course and exercise
+ * (reason prefixed "<cmd>: "). 0 or -EINVAL with err. */
+int cli_expect_target(int argc, char **argv, int want, const char *usage,
+                      char course[GQ_NAME_MAX + 1], char exercise[GQ_NAME_MAX + 1], char *err,
+                      size_t errlen);
+
+/* The start every subcommand shares, once its parser returned parse_rc with its reason
+ * in err: CLI_HELP prints help on stdout (exit 0), a parse error prints err (exit
+ * CLI_EXIT_USAGE); then, unless env is NULL, loads the environment with a token
+ * required (exit CLI_EXIT_FAIL and the reason on failure; err is reused).
+ * Returns CLI_RUN when the subcommand goes on, else the exit status to return. */
+#define CLI_RUN (-1)
+int cli_start(int parse_rc, const char *help, struct cli_env *env, char *err, size_t errlen);
 
 /* The submissions path of course/exercise, with ?student= when student is not NULL. */
 void cli_submissions_path(const char *course, const char *exercise, const char *student, char *out,

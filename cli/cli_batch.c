@@ -19,14 +19,18 @@
 #include "score.h"
 #include "util.h"
 
-#define SUBMIT_TRIES_503 10      /* attempts while the dispatcher answers 503 */
-#define SUBMIT_TRIES_TRANSPORT 3 /* attempts on a transport error */
+/* A 503 (Kafka or Redis down: nothing was accepted) is retried after Retry-After for
+ * a few minutes, long enough for a broker or Redis restart; the batch's --timeout still
+ * bounds the whole. A transport error (dispatcher restarting) is retried for ~30 s once
+ * the dispatcher has answered at least once. */
+#define SUBMIT_TRIES_503 60
+#define SUBMIT_TRIES_TRANSPORT 30
 #define RETRY_AFTER_CAP_S 30
 #define POLL_MIN_MS 100
 #define POLL_MAX_MS 1000
 #define POLL_RATE_PER_S 200 /* all polls together: keeps the dispatcher for the grading */
-#define POLL_FAIL_MAX 10
-#define LIST_MAX 20 /* failures and skips listed by name in the summary */
+#define POLL_FAIL_MAX 120   /* consecutive failed polls (1 s apart) before giving up */
+#define LIST_MAX 20         /* failures and skips listed by name in the summary */
 
 static const char batch_help[] =
 	"usage: gradeq batch [--wait] [--timeout SECONDS] [--parallel N] [--json]\n"
@@ -92,51 +96,23 @@ struct batch {
 
 int cli_batch_parse(int argc, char **argv, struct cli_batch_opts *o, char *err, size_t errlen)
 {
-	static const struct option longopts[] = {
-		{ "wait", no_argument, NULL, 'w' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "parallel", required_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	const struct cli_opt opts[] = {
+		cli_opt_flag("wait", &o->wait),
+		cli_opt_long("timeout", &o->timeout_s, 1, 7 * 86400),
+		cli_opt_long("parallel", &o->parallel, 1, 256),
+		cli_opt_flag("json", &o->json),
+		CLI_OPT_END,
 	};
-	int c;
-	char e[256];
 
 	memset(o, 0, sizeof *o);
 	o->parallel = 8;
 	o->timeout_s = 600;
-	cli_getopt_reset();
-	while ((c = cli_getopt(argc, argv, "h", longopts, err, errlen)) != -1) {
-		switch (c) {
-		case 'w':
-			o->wait = true;
-			break;
-		case 't':
-			if (cli_parse_long("batch", "--timeout", optarg, 1, 7 * 86400,
-			                   &o->timeout_s, err, errlen) != 0)
-				return -EINVAL;
-			break;
-		case 'p':
-			if (cli_parse_long("batch", "--parallel", optarg, 1, 256, &o->parallel, err,
-			                   errlen) != 0)
-				return -EINVAL;
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'h':
-			return CLI_HELP;
-		default:
-			return -EINVAL;
-		}
-	}
-	if (cli_expect_args(argc, argv, 2, "COURSE/EXERCISE DIR", err, errlen) != 0)
+	int rc = cli_parse_opts(argc, argv, opts, err, errlen);
+	if (rc != 0)
+		return rc;
+	if (cli_expect_target(argc, argv, 2, "COURSE/EXERCISE DIR", o->course, o->exercise, err,
+	                      errlen) != 0)
 		return -EINVAL;
-	if (cli_parse_target(argv[optind], o->course, o->exercise, e, sizeof e) != 0) {
-		snprintf(err, errlen, "batch: %s", e);
-		return -EINVAL;
-	}
 	o->dir = argv[optind + 1];
 	return 0;
 }
@@ -290,7 +266,9 @@ static void on_submitted(struct batch *b, struct item *it, struct cli_resp *resp
 		it->ready_ms = now + (wait > RETRY_AFTER_CAP_S ? RETRY_AFTER_CAP_S : wait) * 1000;
 		return;
 	}
-	if (resp->status == 0 && it->tries < SUBMIT_TRIES_TRANSPORT) {
+	/* never reached the dispatcher yet: likely a wrong URL, fail fast */
+	int transport_tries = b->counts.submitted > 0 ? SUBMIT_TRIES_TRANSPORT : 3;
+	if (resp->status == 0 && it->tries < transport_tries) {
 		it->ready_ms = now + 1000;
 		return;
 	}
@@ -575,18 +553,8 @@ int cli_batch_main(int argc, char **argv)
 
 	memset(&b, 0, sizeof b);
 	int rc = cli_batch_parse(argc, argv, &b.o, err, sizeof err);
-	if (rc == CLI_HELP) {
-		fputs(batch_help, stdout);
-		return 0;
-	}
-	if (rc != 0) {
-		cli_fail("%s", err);
-		return CLI_EXIT_USAGE;
-	}
-	if (cli_env_load(&b.env, true, err, sizeof err) != 0) {
-		cli_fail("%s", err);
-		return CLI_EXIT_FAIL;
-	}
+	if ((rc = cli_start(rc, batch_help, &b.env, err, sizeof err)) != CLI_RUN)
+		return rc;
 	if (load_dir(&b, err, sizeof err) != 0) {
 		cli_fail("%s", err);
 		goto out;

@@ -1,4 +1,4 @@
-/* cli_common.c - environment, option parsing and targets shared by the subcommands. */
+/* cli_common.c - environment, option parsing, targets and the start shared by the subcommands. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,6 +8,9 @@
 #include "cli.h"
 #include "token.h"
 #include "util.h"
+
+#define CLI_OPTS_MAX 15    /* options in one subcommand's table, --help aside */
+#define CLI_OPT_VAL0 0x100 /* getopt val of opts[0]: above every option character */
 
 int cli_env_load(struct cli_env *env, bool need_token, char *err, size_t errlen)
 {
@@ -83,14 +86,18 @@ int cli_parse_target(const char *s, char course[GQ_NAME_MAX + 1], char exercise[
 	return 0;
 }
 
-void cli_getopt_reset(void)
+/* getopt_long over argv[0..argc) (argv[0] is the subcommand name), silent on errors;
+ * shortopts without the leading ':' (added here). Returns the option's val, -1 at the end,
+ * or -EINVAL with "<cmd>: unknown option '--x'" / "<cmd>: option '--x' needs a value" in
+ * err. Call cli_getopt_reset() before the first call of a parse. */
+static void cli_getopt_reset(void)
 {
 	optind = 0; /* glibc: 0 re-initialises, including the permutation state */
 	opterr = 0;
 }
 
-int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
-               char *err, size_t errlen)
+static int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+                      char *err, size_t errlen)
 {
 	char opts[64];
 
@@ -114,13 +121,91 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 	return -EINVAL;
 }
 
-int cli_parse_long(const char *cmd, const char *opt, const char *val, long long min, long long max,
-                   long long *out, char *err, size_t errlen)
+/* Parses an integer option value into [min,max]. 0 or -EINVAL with err. */
+static int cli_parse_long(const char *cmd, const char *opt, const char *val, long long min,
+                          long long max, long long *out, char *err, size_t errlen)
 {
 	if (util_parse_ll(val, min, max, out) != 0) {
 		snprintf(err, errlen, "%s: %s must be an integer in [%lld, %lld], not '%.40s'", cmd,
 		         opt, min, max, val);
 		return -EINVAL;
+	}
+	return 0;
+}
+
+struct cli_opt cli_opt_flag(const char *name, bool *dst)
+{
+	return (struct cli_opt){ .name = name, .kind = CLI_OPT_FLAG, .dst = dst };
+}
+
+struct cli_opt cli_opt_str(const char *name, const char **dst)
+{
+	return (struct cli_opt){ .name = name, .kind = CLI_OPT_STR, .dst = dst };
+}
+
+struct cli_opt cli_opt_long(const char *name, long long *dst, long long min, long long max)
+{
+	return (struct cli_opt){
+		.name = name, .kind = CLI_OPT_LONG, .dst = dst, .min = min, .max = max
+	};
+}
+
+struct cli_opt cli_opt_func(const char *name, void *dst,
+                            int (*parse)(const char *val, void *dst, char *err, size_t errlen))
+{
+	return (struct cli_opt){ .name = name, .kind = CLI_OPT_FUNC, .dst = dst, .parse = parse };
+}
+
+/* Takes the value val (NULL for a flag) of option o of subcommand cmd. */
+static int cli_opt_take(const char *cmd, const struct cli_opt *o, const char *val, char *err,
+                        size_t errlen)
+{
+	char opt[80];
+
+	switch (o->kind) {
+	case CLI_OPT_FLAG:
+		*(bool *)o->dst = true;
+		return 0;
+	case CLI_OPT_STR:
+		*(const char **)o->dst = val;
+		return 0;
+	case CLI_OPT_LONG:
+		snprintf(opt, sizeof opt, "--%s", o->name);
+		return cli_parse_long(cmd, opt, val, o->min, o->max, o->dst, err, errlen);
+	case CLI_OPT_FUNC:
+		return o->parse(val, o->dst, err, errlen) != 0 ? -EINVAL : 0;
+	}
+	return -EINVAL;
+}
+
+int cli_parse_opts(int argc, char **argv, const struct cli_opt *opts, char *err, size_t errlen)
+{
+	struct option longopts[CLI_OPTS_MAX + 2]; /* opts, --help, the end */
+	size_t n;
+	int c;
+
+	for (n = 0; opts[n].name; n++) {
+		if (n == CLI_OPTS_MAX) {
+			/* a bug in a table, not a user's mistake: longopts would overflow */
+			snprintf(err, errlen, "%s: more than %d options", argv[0], CLI_OPTS_MAX);
+			return -EINVAL;
+		}
+		longopts[n] = (struct option){ opts[n].name,
+			                       opts[n].kind == CLI_OPT_FLAG ? no_argument
+			                                                    : required_argument,
+			                       NULL, CLI_OPT_VAL0 + (int)n };
+	}
+	longopts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[n] = (struct option){ NULL, 0, NULL, 0 };
+
+	cli_getopt_reset();
+	while ((c = cli_getopt(argc, argv, "h", longopts, err, errlen)) != -1) {
+		if (c == 'h')
+			return CLI_HELP;
+		if (c < CLI_OPT_VAL0)
+			return -EINVAL;
+		if (cli_opt_take(argv[0], &opts[c - CLI_OPT_VAL0], optarg, err, errlen) != 0)
+			return -EINVAL;
 	}
 	return 0;
 }
@@ -139,4 +224,36 @@ int cli_expect_args(int argc, char **argv, int want, const char *usage, char *er
 		snprintf(err, errlen, "%s: unexpected argument '%.80s' (usage: gradeq %s %s)", cmd,
 		         argv[optind + want], cmd, usage);
 	return -EINVAL;
+}
+
+int cli_expect_target(int argc, char **argv, int want, const char *usage,
+                      char course[GQ_NAME_MAX + 1], char exercise[GQ_NAME_MAX + 1], char *err,
+                      size_t errlen)
+{
+	char e[256];
+
+	if (cli_expect_args(argc, argv, want, usage, err, errlen) != 0)
+		return -EINVAL;
+	if (cli_parse_target(argv[optind], course, exercise, e, sizeof e) != 0) {
+		snprintf(err, errlen, "%s: %s", argv[0], e);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cli_start(int parse_rc, const char *help, struct cli_env *env, char *err, size_t errlen)
+{
+	if (parse_rc == CLI_HELP) {
+		fputs(help, stdout);
+		return 0;
+	}
+	if (parse_rc != 0) {
+		cli_fail("%s", err);
+		return CLI_EXIT_USAGE;
+	}
+	if (env && cli_env_load(env, true, err, errlen) != 0) {
+		cli_fail("%s", err);
+		return CLI_EXIT_FAIL;
+	}
+	return CLI_RUN;
 }

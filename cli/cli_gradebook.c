@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cli_http.h"
+#include "cli_call.h"
 #include "cli_opts.h"
 #include "score.h"
 
@@ -232,27 +232,17 @@ int cli_gradebook_table(const json_t *gb, FILE *out, char *err, size_t errlen)
 int cli_gradebook_parse(int argc, char **argv, struct cli_gradebook_opts *o, char *err,
                         size_t errlen)
 {
-	static const struct option longopts[] = {
-		{ "csv", no_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
 	bool csv = false, json = false;
+	const struct cli_opt opts[] = {
+		cli_opt_flag("csv", &csv),
+		cli_opt_flag("json", &json),
+		CLI_OPT_END,
+	};
 
 	memset(o, 0, sizeof *o);
-	cli_getopt_reset();
-	while ((c = cli_getopt(argc, argv, "h", longopts, err, errlen)) != -1) {
-		if (c == 'h')
-			return CLI_HELP;
-		if (c == 'c')
-			csv = true;
-		else if (c == 'j')
-			json = true;
-		else
-			return -EINVAL;
-	}
+	int rc = cli_parse_opts(argc, argv, opts, err, errlen);
+	if (rc != 0)
+		return rc;
 	if (csv && json) {
 		snprintf(err, errlen, "gradebook: --csv and --json exclude each other");
 		return -EINVAL;
@@ -276,27 +266,14 @@ int cli_gradebook_main(int argc, char **argv)
 	int ret = CLI_EXIT_FAIL;
 	int rc = cli_gradebook_parse(argc, argv, &o, err, sizeof err);
 
-	if (rc == CLI_HELP) {
-		fputs(gradebook_help, stdout);
-		return 0;
-	}
-	if (rc != 0) {
-		cli_fail("%s", err);
-		return CLI_EXIT_USAGE;
-	}
-	if (cli_env_load(&env, true, err, sizeof err) != 0) {
-		cli_fail("%s", err);
-		return CLI_EXIT_FAIL;
-	}
+	if ((rc = cli_start(rc, gradebook_help, &env, err, sizeof err)) != CLI_RUN)
+		return rc;
 	snprintf(path, sizeof path, "/v1/courses/%s/gradebook", o.course);
-	json_t *gb = cli_http_json(&env, "GET", path, NULL, NULL, 0, 60, err, sizeof err);
-	if (!gb) {
-		cli_fail("gradebook %s: %s", o.course, err);
+	json_t *gb = cli_call_json(&env, "GET", path, NULL, NULL, 0, 60, "gradebook %s", o.course);
+	if (!gb)
 		return CLI_EXIT_FAIL;
-	}
 	if (o.format == CLI_GB_JSON) {
-		json_dumpf(gb, stdout, JSON_COMPACT);
-		fputc('\n', stdout);
+		cli_call_print_json(gb);
 		rc = 0;
 	} else if (o.format == CLI_GB_CSV) {
 		rc = cli_gradebook_csv(gb, stdout, err, sizeof err);

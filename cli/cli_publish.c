@@ -7,7 +7,7 @@
 
 #include "bundle.h"
 #include "cli.h"
-#include "cli_http.h"
+#include "cli_call.h"
 #include "cli_opts.h"
 
 static const char publish_help[] =
@@ -27,30 +27,15 @@ static const char publish_help[] =
 
 int cli_publish_parse(int argc, char **argv, struct cli_publish_opts *o, char *err, size_t errlen)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	const struct cli_opt opts[] = { cli_opt_flag("json", &o->json), CLI_OPT_END };
 
 	memset(o, 0, sizeof *o);
-	cli_getopt_reset();
-	while ((c = cli_getopt(argc, argv, "h", longopts, err, errlen)) != -1) {
-		if (c == 'h')
-			return CLI_HELP;
-		if (c == 'j')
-			o->json = true;
-		else
-			return -EINVAL;
-	}
-	if (cli_expect_args(argc, argv, 2, "COURSE/EXERCISE EXERCISE_DIR", err, errlen) != 0)
+	int rc = cli_parse_opts(argc, argv, opts, err, errlen);
+	if (rc != 0)
+		return rc;
+	if (cli_expect_target(argc, argv, 2, "COURSE/EXERCISE EXERCISE_DIR", o->course, o->exercise,
+	                      err, errlen) != 0)
 		return -EINVAL;
-	char e[256];
-	if (cli_parse_target(argv[optind], o->course, o->exercise, e, sizeof e) != 0) {
-		snprintf(err, errlen, "publish: %s", e);
-		return -EINVAL;
-	}
 	o->dir = argv[optind + 1];
 	return 0;
 }
@@ -103,32 +88,19 @@ int cli_publish_main(int argc, char **argv)
 	int ret = CLI_EXIT_FAIL;
 	int rc = cli_publish_parse(argc, argv, &o, err, sizeof err);
 
-	if (rc == CLI_HELP) {
-		fputs(publish_help, stdout);
-		return 0;
-	}
-	if (rc != 0) {
-		cli_fail("%s", err);
-		return CLI_EXIT_USAGE;
-	}
-	if (cli_env_load(&env, true, err, sizeof err) != 0) {
-		cli_fail("%s", err);
-		return CLI_EXIT_FAIL;
-	}
+	if ((rc = cli_start(rc, publish_help, &env, err, sizeof err)) != CLI_RUN)
+		return rc;
 	if (pack(o.dir, &buf, &len, &ntests, err, sizeof err) != 0) {
 		cli_fail("%s", err);
 		return CLI_EXIT_FAIL;
 	}
 	snprintf(path, sizeof path, "/v1/courses/%s/exercises/%s", o.course, o.exercise);
-	j = cli_http_json(&env, "PUT", path, "application/x-msgpack", buf, len, 120, err,
-	                  sizeof err);
-	if (!j) {
-		cli_fail("publish %s/%s: %s", o.course, o.exercise, err);
+	j = cli_call_json(&env, "PUT", path, "application/x-msgpack", buf, len, 120,
+	                  "publish %s/%s", o.course, o.exercise);
+	if (!j)
 		goto out;
-	}
 	if (o.json) {
-		json_dumpf(j, stdout, JSON_COMPACT);
-		fputc('\n', stdout);
+		cli_call_print_json(j);
 	} else {
 		const char *hash = json_string_value(json_object_get(j, "tests_hash"));
 		json_t *tests = json_object_get(j, "tests");

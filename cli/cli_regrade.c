@@ -1,11 +1,10 @@
 /* cli_regrade.c - `gradeq regrade`: re-runs every student's latest submission. */
-#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
-#include "cli_http.h"
+#include "cli_call.h"
 #include "cli_opts.h"
 
 static const char regrade_help[] =
@@ -22,31 +21,14 @@ static const char regrade_help[] =
 
 int cli_regrade_parse(int argc, char **argv, struct cli_regrade_opts *o, char *err, size_t errlen)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-	char e[256];
+	const struct cli_opt opts[] = { cli_opt_flag("json", &o->json), CLI_OPT_END };
 
 	memset(o, 0, sizeof *o);
-	cli_getopt_reset();
-	while ((c = cli_getopt(argc, argv, "h", longopts, err, errlen)) != -1) {
-		if (c == 'h')
-			return CLI_HELP;
-		if (c == 'j')
-			o->json = true;
-		else
-			return -EINVAL;
-	}
-	if (cli_expect_args(argc, argv, 1, "COURSE/EXERCISE", err, errlen) != 0)
-		return -EINVAL;
-	if (cli_parse_target(argv[optind], o->course, o->exercise, e, sizeof e) != 0) {
-		snprintf(err, errlen, "regrade: %s", e);
-		return -EINVAL;
-	}
-	return 0;
+	int rc = cli_parse_opts(argc, argv, opts, err, errlen);
+	if (rc != 0)
+		return rc;
+	return cli_expect_target(argc, argv, 1, "COURSE/EXERCISE", o->course, o->exercise, err,
+	                         errlen);
 }
 
 int cli_regrade_main(int argc, char **argv)
@@ -56,27 +38,15 @@ int cli_regrade_main(int argc, char **argv)
 	char err[1024], path[256];
 	int rc = cli_regrade_parse(argc, argv, &o, err, sizeof err);
 
-	if (rc == CLI_HELP) {
-		fputs(regrade_help, stdout);
-		return 0;
-	}
-	if (rc != 0) {
-		cli_fail("%s", err);
-		return CLI_EXIT_USAGE;
-	}
-	if (cli_env_load(&env, true, err, sizeof err) != 0) {
-		cli_fail("%s", err);
-		return CLI_EXIT_FAIL;
-	}
+	if ((rc = cli_start(rc, regrade_help, &env, err, sizeof err)) != CLI_RUN)
+		return rc;
 	snprintf(path, sizeof path, "/v1/courses/%s/exercises/%s/regrade", o.course, o.exercise);
-	json_t *j = cli_http_json(&env, "POST", path, NULL, NULL, 0, 120, err, sizeof err);
-	if (!j) {
-		cli_fail("regrade %s/%s: %s", o.course, o.exercise, err);
+	json_t *j = cli_call_json(&env, "POST", path, NULL, NULL, 0, 120, "regrade %s/%s", o.course,
+	                          o.exercise);
+	if (!j)
 		return CLI_EXIT_FAIL;
-	}
 	if (o.json) {
-		json_dumpf(j, stdout, JSON_COMPACT);
-		fputc('\n', stdout);
+		cli_call_print_json(j);
 	} else {
 		json_t *n = json_object_get(j, "count");
 		printf("regrading %lld submissions of %s/%s\n",

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli_call.h"
 #include "cli_http.h"
 #include "cli_opts.h"
 #include "score.h"
@@ -197,23 +198,12 @@ json_t *cli_result_wait(const struct cli_env *env, const char *id, long long tim
 
 int cli_result_parse(int argc, char **argv, struct cli_result_opts *o, char *err, size_t errlen)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	const struct cli_opt opts[] = { cli_opt_flag("json", &o->json), CLI_OPT_END };
 
 	memset(o, 0, sizeof *o);
-	cli_getopt_reset();
-	while ((c = cli_getopt(argc, argv, "h", longopts, err, errlen)) != -1) {
-		if (c == 'h')
-			return CLI_HELP;
-		if (c == 'j')
-			o->json = true;
-		else
-			return -EINVAL;
-	}
+	int rc = cli_parse_opts(argc, argv, opts, err, errlen);
+	if (rc != 0)
+		return rc;
 	if (cli_expect_args(argc, argv, 1, "[--json] SUBMISSION_ID", err, errlen) != 0)
 		return -EINVAL;
 	o->id = argv[optind];
@@ -232,30 +222,8 @@ int cli_result_main(int argc, char **argv)
 	char err[1024], path[128];
 	int rc = cli_result_parse(argc, argv, &o, err, sizeof err);
 
-	if (rc == CLI_HELP) {
-		fputs(result_help, stdout);
-		return 0;
-	}
-	if (rc != 0) {
-		cli_fail("%s", err);
-		return CLI_EXIT_USAGE;
-	}
-	if (cli_env_load(&env, true, err, sizeof err) != 0) {
-		cli_fail("%s", err);
-		return CLI_EXIT_FAIL;
-	}
+	if ((rc = cli_start(rc, result_help, &env, err, sizeof err)) != CLI_RUN)
+		return rc;
 	snprintf(path, sizeof path, "/v1/submissions/%s", o.id);
-	json_t *rec = cli_http_json(&env, "GET", path, NULL, NULL, 0, 30, err, sizeof err);
-	if (!rec) {
-		cli_fail("result %s: %s", o.id, err);
-		return CLI_EXIT_FAIL;
-	}
-	if (o.json) {
-		json_dumpf(rec, stdout, JSON_COMPACT);
-		fputc('\n', stdout);
-	} else {
-		cli_result_print(rec, stdout);
-	}
-	json_decref(rec);
-	return 0;
+	return cli_call_show(&env, path, 30, o.json, cli_result_print, "result %s", o.id);
 }

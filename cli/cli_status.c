@@ -1,19 +1,21 @@
-/* cli_status.c - `gradeq status`: grader nodes and submission counts. */
-#include <errno.h>
+/* cli_status.c - `gradeq status`: grader nodes, queue lag per partition, submission
+ * counts and the submissions in error. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
-#include "cli_http.h"
+#include "cli_call.h"
 #include "cli_opts.h"
 #include "util.h"
 
 static const char status_help[] =
 	"usage: gradeq status [--json]\n"
 	"\n"
-	"Shows the grader nodes (id, host, slots, busy slots, last heartbeat) and how many\n"
-	"submissions are queued, grading, done and in error (instructor token).\n"
+	"Shows the grader nodes (id, host, slots, busy slots, version, last heartbeat), how\n"
+	"many submissions are queued, grading, done and in error, the queue lag of each\n"
+	"partition of the jobs topic (the graders' committed offset against the newest\n"
+	"message), and the submissions in error with their reasons (instructor token).\n"
 	"\n"
 	"options:\n"
 	"  --json   the dispatcher's answer\n"
@@ -24,23 +26,12 @@ static const char status_help[] =
 
 int cli_status_parse(int argc, char **argv, struct cli_status_opts *o, char *err, size_t errlen)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	const struct cli_opt opts[] = { cli_opt_flag("json", &o->json), CLI_OPT_END };
 
 	memset(o, 0, sizeof *o);
-	cli_getopt_reset();
-	while ((c = cli_getopt(argc, argv, "h", longopts, err, errlen)) != -1) {
-		if (c == 'h')
-			return CLI_HELP;
-		if (c == 'j')
-			o->json = true;
-		else
-			return -EINVAL;
-	}
+	int rc = cli_parse_opts(argc, argv, opts, err, errlen);
+	if (rc != 0)
+		return rc;
 	return cli_expect_args(argc, argv, 0, "[--json]", err, errlen);
 }
 
@@ -52,30 +43,39 @@ static long long int_at(const json_t *o, const char *key)
 	                           : 0;
 }
 
-static void print_status(const json_t *st, FILE *out)
+static const char *str_at(const json_t *o, const char *key)
 {
-	const json_t *nodes = json_object_get(st, "nodes");
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "?";
+}
+
+static int width_of(const json_t *arr, const char *key, int min)
+{
 	const json_t *n;
 	size_t i;
-	int wid = 4, whost = 4;
+	int w = min;
+	json_array_foreach(arr, i, n)
+	{
+		int l = (int)strlen(str_at(n, key));
+		if (l > w)
+			w = l;
+	}
+	return w > 64 ? 64 : w;
+}
+
+static void print_nodes(const json_t *nodes, FILE *out)
+{
+	const json_t *n;
+	size_t i;
+	int wid = width_of(nodes, "id", 4), whost = width_of(nodes, "host", 4),
+	    wver = width_of(nodes, "version", 7);
 	long long slots = 0, busy = 0;
 	int64_t now = util_now_ms();
 
+	fprintf(out, "%-*s  %-*s  %5s  %4s  %-*s  %s\n", wid, "node", whost, "host", "slots",
+	        "busy", wver, "version", "last seen");
 	json_array_foreach(nodes, i, n)
 	{
-		const char *id = json_string_value(json_object_get(n, "id"));
-		const char *host = json_string_value(json_object_get(n, "host"));
-		if (id && (int)strlen(id) > wid)
-			wid = (int)strlen(id);
-		if (host && (int)strlen(host) > whost)
-			whost = (int)strlen(host);
-	}
-	fprintf(out, "%-*s  %-*s  %5s  %4s  %s\n", wid, "node", whost, "host", "slots", "busy",
-	        "last seen");
-	json_array_foreach(nodes, i, n)
-	{
-		const char *id = json_string_value(json_object_get(n, "id"));
-		const char *host = json_string_value(json_object_get(n, "host"));
 		long long seen = int_at(n, "last_seen_ms");
 		double ago = seen > 0 ? (double)(now - seen) / 1000.0 : -1;
 		char agos[32];
@@ -83,15 +83,71 @@ static void print_status(const json_t *st, FILE *out)
 			snprintf(agos, sizeof agos, "never");
 		else
 			snprintf(agos, sizeof agos, "%.1f s ago", ago < 0.05 ? 0.0 : ago);
-		fprintf(out, "%-*s  %-*s  %5lld  %4lld  %s\n", wid, id ? id : "?", whost,
-		        host ? host : "?", int_at(n, "slots"), int_at(n, "busy"), agos);
+		fprintf(out, "%-*.64s  %-*.64s  %5lld  %4lld  %-*.64s  %s\n", wid, str_at(n, "id"),
+		        whost, str_at(n, "host"), int_at(n, "slots"), int_at(n, "busy"), wver,
+		        str_at(n, "version"), agos);
 		slots += int_at(n, "slots");
 		busy += int_at(n, "busy");
 	}
 	fprintf(out, "%zu nodes, %lld of %lld slots busy\n", json_array_size(nodes), busy, slots);
+}
+
+static void print_lag(const json_t *lag, FILE *out)
+{
+	const json_t *parts = json_object_get(lag, "partitions");
+	if (!json_is_array(parts)) {
+		const char *why = json_string_value(json_object_get(lag, "error"));
+		fprintf(out, "queue lag: unknown (%s)\n", why ? why : "not reported");
+		return;
+	}
+	fprintf(out, "queue lag: %lld job(s) not yet committed by the graders\n",
+	        int_at(lag, "total"));
+	fprintf(out, "  %9s  %10s  %10s  %6s\n", "partition", "committed", "high", "lag");
+	const json_t *p;
+	size_t i;
+	json_array_foreach(parts, i, p)
+	{
+		long long c = int_at(p, "committed");
+		char cs[24];
+		if (c < 0)
+			snprintf(cs, sizeof cs, "-");
+		else
+			snprintf(cs, sizeof cs, "%lld", c);
+		fprintf(out, "  %9lld  %10s  %10lld  %6lld\n", int_at(p, "partition"), cs,
+		        int_at(p, "high"), int_at(p, "lag"));
+	}
+}
+
+static void print_errors(const json_t *st, FILE *out)
+{
+	const json_t *errs = json_object_get(st, "errors");
+	long long n = int_at(st, "error");
+	if (n == 0) {
+		fprintf(out, "no submission in error\n");
+		return;
+	}
+	fprintf(out, "%lld submission(s) in error (staff: read the reason, fix, gradeq regrade):\n",
+	        n);
+	const json_t *e;
+	size_t i;
+	json_array_foreach(errs, i, e)
+	{
+		fprintf(out, "  %s  %s/%s  %s  attempt %lld: %s\n", str_at(e, "id"),
+		        str_at(e, "course"), str_at(e, "exercise"), str_at(e, "student"),
+		        int_at(e, "attempt"), str_at(e, "error"));
+	}
+	if ((long long)json_array_size(errs) < n)
+		fprintf(out, "  ... and %lld more\n", n - (long long)json_array_size(errs));
+}
+
+static void print_status(const json_t *st, FILE *out)
+{
+	print_nodes(json_object_get(st, "nodes"), out);
 	fprintf(out, "submissions: queued %lld, grading %lld, done %lld, error %lld\n",
 	        int_at(st, "queued"), int_at(st, "grading"), int_at(st, "done"),
 	        int_at(st, "error"));
+	print_lag(json_object_get(st, "lag"), out);
+	print_errors(st, out);
 }
 
 int cli_status_main(int argc, char **argv)
@@ -101,29 +157,7 @@ int cli_status_main(int argc, char **argv)
 	char err[1024];
 	int rc = cli_status_parse(argc, argv, &o, err, sizeof err);
 
-	if (rc == CLI_HELP) {
-		fputs(status_help, stdout);
-		return 0;
-	}
-	if (rc != 0) {
-		cli_fail("%s", err);
-		return CLI_EXIT_USAGE;
-	}
-	if (cli_env_load(&env, true, err, sizeof err) != 0) {
-		cli_fail("%s", err);
-		return CLI_EXIT_FAIL;
-	}
-	json_t *st = cli_http_json(&env, "GET", "/v1/status", NULL, NULL, 0, 30, err, sizeof err);
-	if (!st) {
-		cli_fail("status: %s", err);
-		return CLI_EXIT_FAIL;
-	}
-	if (o.json) {
-		json_dumpf(st, stdout, JSON_COMPACT);
-		fputc('\n', stdout);
-	} else {
-		print_status(st, stdout);
-	}
-	json_decref(st);
-	return 0;
+	if ((rc = cli_start(rc, status_help, &env, err, sizeof err)) != CLI_RUN)
+		return rc;
+	return cli_call_show(&env, "/v1/status", 30, o.json, print_status, "status");
 }

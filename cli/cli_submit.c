@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_call.h"
 #include "cli_http.h"
 #include "cli_opts.h"
 #include "cli_result.h"
@@ -42,52 +43,35 @@ void cli_submissions_path(const char *course, const char *exercise, const char *
 		snprintf(out, outlen, "/v1/courses/%s/exercises/%s/submissions", course, exercise);
 }
 
+/* --student: a valid name (const char **dst). */
+static int parse_student(const char *val, void *dst, char *err, size_t errlen)
+{
+	if (!name_valid(val)) {
+		snprintf(err, errlen, "submit: invalid student name '%.80s'", val);
+		return -EINVAL;
+	}
+	*(const char **)dst = val;
+	return 0;
+}
+
 int cli_submit_parse(int argc, char **argv, struct cli_submit_opts *o, char *err, size_t errlen)
 {
-	static const struct option longopts[] = {
-		{ "student", required_argument, NULL, 's' }, { "wait", no_argument, NULL, 'w' },
-		{ "timeout", required_argument, NULL, 't' }, { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+	const struct cli_opt opts[] = {
+		cli_opt_func("student", &o->student, parse_student),
+		cli_opt_flag("wait", &o->wait),
+		cli_opt_long("timeout", &o->timeout_s, 1, 86400),
+		cli_opt_flag("json", &o->json),
+		CLI_OPT_END,
 	};
-	int c;
-	char e[256];
 
 	memset(o, 0, sizeof *o);
 	o->timeout_s = 600;
-	cli_getopt_reset();
-	while ((c = cli_getopt(argc, argv, "h", longopts, err, errlen)) != -1) {
-		switch (c) {
-		case 's':
-			if (!name_valid(optarg)) {
-				snprintf(err, errlen, "submit: invalid student name '%.80s'",
-				         optarg);
-				return -EINVAL;
-			}
-			o->student = optarg;
-			break;
-		case 'w':
-			o->wait = true;
-			break;
-		case 't':
-			if (cli_parse_long("submit", "--timeout", optarg, 1, 86400, &o->timeout_s,
-			                   err, errlen) != 0)
-				return -EINVAL;
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'h':
-			return CLI_HELP;
-		default:
-			return -EINVAL;
-		}
-	}
-	if (cli_expect_args(argc, argv, 2, "COURSE/EXERCISE FILE.py", err, errlen) != 0)
+	int rc = cli_parse_opts(argc, argv, opts, err, errlen);
+	if (rc != 0)
+		return rc;
+	if (cli_expect_target(argc, argv, 2, "COURSE/EXERCISE FILE.py", o->course, o->exercise, err,
+	                      errlen) != 0)
 		return -EINVAL;
-	if (cli_parse_target(argv[optind], o->course, o->exercise, e, sizeof e) != 0) {
-		snprintf(err, errlen, "submit: %s", e);
-		return -EINVAL;
-	}
 	o->file = argv[optind + 1];
 	return 0;
 }
@@ -142,18 +126,8 @@ int cli_submit_main(int argc, char **argv)
 	int ret = CLI_EXIT_FAIL;
 	int rc = cli_submit_parse(argc, argv, &o, err, sizeof err);
 
-	if (rc == CLI_HELP) {
-		fputs(submit_help, stdout);
-		return 0;
-	}
-	if (rc != 0) {
-		cli_fail("%s", err);
-		return CLI_EXIT_USAGE;
-	}
-	if (cli_env_load(&env, true, err, sizeof err) != 0) {
-		cli_fail("%s", err);
-		return CLI_EXIT_FAIL;
-	}
+	if ((rc = cli_start(rc, submit_help, &env, err, sizeof err)) != CLI_RUN)
+		return rc;
 	rc = util_read_file(o.file, CLI_SOURCE_MAX, &src, &len);
 	if (rc != 0) {
 		cli_fail("submit: cannot read %s: %s", o.file,
@@ -168,12 +142,10 @@ int cli_submit_main(int argc, char **argv)
 	}
 	const char *id = json_string_value(json_object_get(ack, "id"));
 	if (!o.wait) {
-		if (o.json) {
-			json_dumpf(ack, stdout, JSON_COMPACT);
-			fputc('\n', stdout);
-		} else {
+		if (o.json)
+			cli_call_print_json(ack);
+		else
 			puts(id);
-		}
 		ret = 0;
 		goto out;
 	}
@@ -186,12 +158,10 @@ int cli_submit_main(int argc, char **argv)
 		cli_fail("submit: %s", err);
 		goto out;
 	}
-	if (o.json) {
-		json_dumpf(rec, stdout, JSON_COMPACT);
-		fputc('\n', stdout);
-	} else {
+	if (o.json)
+		cli_call_print_json(rec);
+	else
 		cli_result_print(rec, stdout);
-	}
 	ret = cli_result_exit(rec);
 out:
 	json_decref(rec);

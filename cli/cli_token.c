@@ -28,49 +28,33 @@ static const char token_help[] =
 	"  export GRADEQ_TOKEN=$(gradeq token --role instructor alice)\n"
 	"  gradeq token --ttl 3600 --secret-file /etc/gradeq/secret s001\n";
 
+/* --role: student or instructor (enum gq_role *dst). */
+static int parse_role(const char *val, void *dst, char *err, size_t errlen)
+{
+	if (token_role_parse(val, dst) != 0) {
+		snprintf(err, errlen, "token: --role must be student or instructor, not '%.40s'",
+		         val);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int cli_token_parse(int argc, char **argv, struct cli_token_opts *o, char *err, size_t errlen)
 {
-	static const struct option longopts[] = {
-		{ "role", required_argument, NULL, 'r' },
-		{ "ttl", required_argument, NULL, 't' },
-		{ "secret-file", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	const struct cli_opt opts[] = {
+		cli_opt_func("role", &o->role, parse_role),
+		cli_opt_long("ttl", &o->ttl, 1, 10LL * 365 * 86400),
+		cli_opt_str("secret-file", &o->secret_file),
+		cli_opt_flag("json", &o->json),
+		CLI_OPT_END,
 	};
-	int c;
 
 	memset(o, 0, sizeof *o);
 	o->role = GQ_ROLE_STUDENT;
 	o->ttl = 86400;
-	cli_getopt_reset();
-	while ((c = cli_getopt(argc, argv, "h", longopts, err, errlen)) != -1) {
-		switch (c) {
-		case 'r':
-			if (token_role_parse(optarg, &o->role) != 0) {
-				snprintf(err, errlen,
-				         "token: --role must be student or instructor, not '%.40s'",
-				         optarg);
-				return -EINVAL;
-			}
-			break;
-		case 't':
-			if (cli_parse_long("token", "--ttl", optarg, 1, 10LL * 365 * 86400, &o->ttl,
-			                   err, errlen) != 0)
-				return -EINVAL;
-			break;
-		case 's':
-			o->secret_file = optarg;
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'h':
-			return CLI_HELP;
-		default:
-			return -EINVAL;
-		}
-	}
+	int rc = cli_parse_opts(argc, argv, opts, err, errlen);
+	if (rc != 0)
+		return rc;
 	if (cli_expect_args(argc, argv, 1, "[--role ROLE] [--ttl SECONDS] USER", err, errlen) != 0)
 		return -EINVAL;
 	o->user = argv[optind];
@@ -90,14 +74,8 @@ int cli_token_main(int argc, char **argv)
 	char err[512], tok[GQ_TOKEN_MAX + 1];
 	int rc = cli_token_parse(argc, argv, &o, err, sizeof err);
 
-	if (rc == CLI_HELP) {
-		fputs(token_help, stdout);
-		return 0;
-	}
-	if (rc != 0) {
-		cli_fail("%s", err);
-		return CLI_EXIT_USAGE;
-	}
+	if ((rc = cli_start(rc, token_help, NULL, err, sizeof err)) != CLI_RUN)
+		return rc;
 
 	const char *file = o.secret_file ? o.secret_file : getenv("GRADEQ_SECRET_FILE");
 	const char *str = getenv("GRADEQ_SECRET");

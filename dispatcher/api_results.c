@@ -1,6 +1,7 @@
-/* api_results.c - the read side: GET /v1/submissions/{id}, GET /v1/courses/{c}/gradebook
- * and GET /v1/status, built from the keys of docs/redis.md. Values from Redis are
- * validated as they are converted (numbers parsed, not trusted). */
+/* api_results.c - the read side: GET /v1/submissions/{id} and
+ * GET /v1/courses/{c}/gradebook, built from the keys of docs/redis.md (GET /v1/status
+ * is in api_status.c). Values from Redis are validated as they are converted (numbers
+ * parsed, not trusted). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,115 +266,6 @@ void api_gradebook(struct hreq *h)
 	rds_args_fmt(&c[2], "gq:best:%s", h->course);
 	hreq_ref(h);
 	if (rds_tx(h->d->rds, c, 3, gradebook_on_reply, h) < 0) {
-		http_reply_unavailable(h, REDIS_DOWN);
-		hreq_unref(h);
-	}
-}
-
-/* ---- GET /v1/status ---- */
-
-#define STATUS_MAX_NODES 1000
-
-static long long hash_ll(const redisReply *r, const char *field)
-{
-	char buf[32];
-	long long v = 0;
-	if (!api_reply_str(rds_hash_get(r, field), buf, sizeof buf) ||
-	    util_parse_ll(buf, 0, 1LL << 62, &v) < 0)
-		return 0;
-	return v;
-}
-
-static void status_on_nodes(void *opaque, const redisReply *r)
-{
-	struct hreq *h = opaque;
-	if (!rds_reply_ok(r) || r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
-		http_reply_unavailable(h, REDIS_DOWN);
-		goto out;
-	}
-	json_t *nodes = json_array();
-	long long busy_total = 0;
-	for (size_t i = 0; i + 1 < r->elements; i++) {
-		const redisReply *n = r->element[i];
-		if (n->type != REDIS_REPLY_ARRAY || n->elements == 0)
-			continue; /* heartbeat expired: the node is gone */
-		const redisReply *id = rds_hash_get(n, "id"), *host = rds_hash_get(n, "host"),
-				 *ver = rds_hash_get(n, "version");
-		long long busy = hash_ll(n, "busy");
-		busy_total += busy;
-		json_array_append_new(
-			nodes,
-			json_pack("{s:s#,s:s#,s:I,s:I,s:s#,s:I}", "id",
-		                  id && id->type == REDIS_REPLY_STRING ? id->str : "",
-		                  id && id->type == REDIS_REPLY_STRING ? (size_t)id->len : 0,
-		                  "host", host && host->type == REDIS_REPLY_STRING ? host->str : "",
-		                  host && host->type == REDIS_REPLY_STRING ? (size_t)host->len : 0,
-		                  "slots", (json_int_t)hash_ll(n, "slots"), "busy",
-		                  (json_int_t)busy, "version",
-		                  ver && ver->type == REDIS_REPLY_STRING ? ver->str : "",
-		                  ver && ver->type == REDIS_REPLY_STRING ? (size_t)ver->len : 0,
-		                  "last_seen_ms", (json_int_t)hash_ll(n, "last_seen_ms")));
-	}
-	const redisReply *stats = r->element[r->elements - 1];
-	long long submitted = hash_ll(stats, "submitted"), done = hash_ll(stats, "done"),
-		  error = hash_ll(stats, "error");
-	/* Approximation until the node reports queue depth: whatever was submitted and not
-	 * finished is grading (as many as busy slots) or queued. */
-	long long open = submitted - done - error;
-	if (open < 0)
-		open = 0;
-	long long grading = busy_total < open ? busy_total : open;
-	http_reply_json(h, 200,
-	                json_pack("{s:o,s:I,s:I,s:I,s:I}", "nodes", nodes, "queued",
-	                          (json_int_t)(open - grading), "grading", (json_int_t)grading,
-	                          "done", (json_int_t)done, "error", (json_int_t)error));
-out:
-	hreq_unref(h);
-}
-
-static void status_on_ids(void *opaque, const redisReply *r)
-{
-	struct hreq *h = opaque;
-	if (!rds_reply_ok(r) || r->type != REDIS_REPLY_ARRAY) {
-		http_reply_unavailable(h, REDIS_DOWN);
-		hreq_unref(h);
-		return;
-	}
-	size_t n = r->elements < STATUS_MAX_NODES ? r->elements : STATUS_MAX_NODES;
-	struct rds_args *c = calloc(n + 1, sizeof *c);
-	if (c == NULL) {
-		http_reply_error(h, 500, "internal error: out of memory");
-		hreq_unref(h);
-		return;
-	}
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		const redisReply *id = r->element[i];
-		if (id->type != REDIS_REPLY_STRING || !name_valid_n(id->str, (size_t)id->len))
-			continue;
-		rds_args_init(&c[k], "HGETALL");
-		rds_args_fmt(&c[k], "gq:node:%.*s", (int)id->len, id->str);
-		k++;
-	}
-	rds_args_init(&c[k], "HGETALL");
-	rds_args_str(&c[k], "gq:stats");
-	k++;
-	if (rds_tx(h->d->rds, c, k, status_on_nodes, h) < 0) {
-		http_reply_unavailable(h, REDIS_DOWN);
-		hreq_unref(h);
-	}
-	free(c);
-}
-
-void api_status(struct hreq *h)
-{
-	struct rds_args a;
-	rds_args_init(&a, "ZRANGE");
-	rds_args_str(&a, "gq:nodes");
-	rds_args_str(&a, "0");
-	rds_args_str(&a, "-1");
-	hreq_ref(h);
-	if (rds_cmd(h->d->rds, &a, status_on_ids, h) < 0) {
 		http_reply_unavailable(h, REDIS_DOWN);
 		hreq_unref(h);
 	}

@@ -13,8 +13,10 @@
  * retry is just another submission - duplicated work, never a lost one.
  * A node can consume the job before step 4 runs, so step 4 never overwrites what a node
  * wrote: status and attempt are set with HSETNX, latest only moves forward (ids sort by
- * time). If the ack fails, step 4 never happens and the client gets 503. */
+ * time). If the ack fails, step 4 never happens and the client gets 503. If Redis fails
+ * step 4 (a restart), it is retried for a few seconds before the client gets 503. */
 #include <errno.h>
+#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,12 +31,19 @@
 #include "util.h"
 
 #define SUBMIT_ORPHAN_TTL_S (7 * 24 * 3600)
+/* Once Kafka has the job, writing the record is retried this often, 250 ms apart (a
+ * Redis restart takes about a second): a 503 now would make the client submit again
+ * while the job is graded anyway. */
+#define SUBMIT_RECORD_TRIES 20
+#define SUBMIT_RECORD_RETRY_MS 250
 #define QUEUE_DOWN "grading queue unavailable"
 #define REDIS_DOWN "Redis unavailable; the submission was not accepted"
 
 /* KEYS: sub latest subs stats src; ARGV: id course exercise student submitted_ms
- * tests_hash. */
+ * tests_hash. Idempotent (it may run again after a lost reply): the counter moves only
+ * the first time. */
 static const char record_lua[] =
+	"local fresh=redis.call('HEXISTS',KEYS[1],'submitted_ms')==0\n"
 	"redis.call('HSET',KEYS[1],'id',ARGV[1],'course',ARGV[2],'exercise',ARGV[3],"
 	"'student',ARGV[4],'submitted_ms',ARGV[5])\n"
 	"redis.call('HSETNX',KEYS[1],'tests_hash',ARGV[6])\n"
@@ -43,7 +52,7 @@ static const char record_lua[] =
 	"local cur=redis.call('HGET',KEYS[2],ARGV[4])\n"
 	"if (not cur) or cur<ARGV[1] then redis.call('HSET',KEYS[2],ARGV[4],ARGV[1]) end\n"
 	"redis.call('ZADD',KEYS[3],ARGV[5],ARGV[1])\n"
-	"redis.call('HINCRBY',KEYS[4],'submitted',1)\n"
+	"if fresh then redis.call('HINCRBY',KEYS[4],'submitted',1) end\n"
 	"redis.call('PERSIST',KEYS[5])\n"
 	"return 1\n";
 
@@ -54,12 +63,23 @@ struct submit_op {
 	struct api_exercise ex;
 	unsigned char sha[32];
 	int64_t submitted_ms;
+	struct event *retry; /* record write retries */
+	int record_tries;
 };
 
 static void submit_end(struct submit_op *op)
 {
+	if (op->retry)
+		event_free(op->retry);
 	hreq_unref(op->h);
 	free(op);
+}
+
+static void submit_write_record(struct submit_op *op);
+
+static void submit_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	submit_write_record(arg);
 }
 
 static void submit_on_record(void *opaque, const redisReply *r)
@@ -70,6 +90,14 @@ static void submit_on_record(void *opaque, const redisReply *r)
 		LOG_INFO("submission %s %s/%s student=%s queued", op->id, h->course, h->exercise,
 		         op->student);
 		http_reply_json(h, 202, json_pack("{s:s,s:s}", "id", op->id, "status", "queued"));
+	} else if (++op->record_tries < SUBMIT_RECORD_TRIES && !hreq_answered(h) &&
+	           (op->retry || (op->retry = evtimer_new(h->d->base, submit_on_retry, op)))) {
+		if (op->record_tries == 1)
+			LOG_WARN("submission %s: queued in Kafka, the record waits for Redis (%s)",
+			         op->id, r ? r->str : "connection lost");
+		struct timeval tv = { 0, SUBMIT_RECORD_RETRY_MS * 1000 };
+		evtimer_add(op->retry, &tv);
+		return;
 	} else {
 		/* The job is in Kafka and will be graded; only the reader-side index is
 		 * missing. The client retries (a second, complete submission). */
@@ -91,6 +119,12 @@ static void submit_on_ack(void *opaque, int err, bool retriable, const char *rea
 		submit_end(op);
 		return;
 	}
+	submit_write_record(op);
+}
+
+static void submit_write_record(struct submit_op *op)
+{
+	struct hreq *h = op->h;
 	struct rds_args a;
 	rds_args_init(&a, "EVAL");
 	rds_args_str(&a, record_lua);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker.h"
 #include "http.h"
 #include "jobq.h"
 #include "log.h"
@@ -14,6 +15,15 @@
 
 #define DISP_FLUSH_MS 5000
 #define DISP_TAIL_MS 2000
+#define DISP_LAG_INTERVAL_MS 2000
+
+static void lag_log(void *opaque, int level, const char *msg)
+{
+	/* librdkafka's threads; syslog levels. Only warnings and worse: the monitor retries
+	 * by itself and its errors show in the status answer. */
+	if (level <= 4)
+		gq_log(level <= 3 ? GQ_LOG_ERR : GQ_LOG_WARN, "kafka: %s", msg);
+}
 
 struct disp *disp_new(struct event_base *base, const struct disp_config *cfg, char *err,
                       size_t errlen)
@@ -38,6 +48,16 @@ struct disp *disp_new(struct event_base *base, const struct disp_config *cfg, ch
 	d->jobq = jobq_new(base, cfg, why, sizeof why);
 	if (d->jobq == NULL) {
 		snprintf(err, errlen, "kafka: %s", why);
+		goto fail;
+	}
+	struct broker_config lc = { .brokers = cfg->kafka_brokers,
+		                    .topic = cfg->kafka_topic,
+		                    .group = cfg->kafka_group,
+		                    .client_id = "gradeq-dispatcher",
+		                    .log_cb = lag_log };
+	d->lag = broker_kafka_lag_new(&lc, DISP_LAG_INTERVAL_MS, why, sizeof why);
+	if (d->lag == NULL) {
+		snprintf(err, errlen, "%s", why);
 		goto fail;
 	}
 	d->http = http_new(d, err, errlen);
@@ -117,6 +137,7 @@ void disp_free(struct disp *d)
 		event_base_dispatch(d->base);
 	}
 	http_free(d->http);
+	broker_lag_free(d->lag);
 	rds_free(d->rds);
 	memset(&d->secret, 0, sizeof d->secret);
 	free(d);

@@ -11,6 +11,7 @@
 struct event_base;
 struct rds;
 struct jobq;
+struct broker_lag;
 struct http;
 
 struct disp {
@@ -19,6 +20,7 @@ struct disp {
 	struct gq_secret secret; /* loaded once at start; never logged */
 	struct rds *rds;
 	struct jobq *jobq;
+	struct broker_lag *lag; /* queue lag of the graders' group, for GET /v1/status */
 	struct http *http;
 	unsigned ops;  /* asynchronous operations in flight (requests and their tails) */
 	bool draining; /* shutdown requested: no new requests, wait for ops */

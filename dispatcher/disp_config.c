@@ -17,6 +17,7 @@ void disp_config_defaults(struct disp_config *c)
 	snprintf(c->log_level, sizeof c->log_level, "info");
 	snprintf(c->kafka_brokers, sizeof c->kafka_brokers, "127.0.0.1:9092");
 	snprintf(c->kafka_topic, sizeof c->kafka_topic, "gradeq.jobs");
+	snprintf(c->kafka_group, sizeof c->kafka_group, "gradeq-graders");
 	snprintf(c->redis_address, sizeof c->redis_address, "127.0.0.1:6379");
 	c->level = GQ_LOG_INFO;
 }
@@ -65,6 +66,7 @@ int disp_config_load(struct disp_config *c, const char *path, char *err, size_t 
 		{ "dispatcher", "log_level", CONF_STR, c->log_level, sizeof c->log_level, 0, 0 },
 		{ "kafka", "brokers", CONF_STR, c->kafka_brokers, sizeof c->kafka_brokers, 0, 0 },
 		{ "kafka", "topic", CONF_STR, c->kafka_topic, sizeof c->kafka_topic, 0, 0 },
+		{ "kafka", "group", CONF_STR, c->kafka_group, sizeof c->kafka_group, 0, 0 },
 		{ "redis", "address", CONF_STR, c->redis_address, sizeof c->redis_address, 0, 0 },
 	};
 	int rc = conf_load_file(path, keys, sizeof keys / sizeof keys[0], err, errlen);
@@ -93,6 +95,10 @@ int disp_config_load(struct disp_config *c, const char *path, char *err, size_t 
 	}
 	if (!topic_valid(c->kafka_topic)) {
 		snprintf(err, errlen, "%s: kafka.topic: expected [A-Za-z0-9._-]{1,249}", path);
+		return -EINVAL;
+	}
+	if (!topic_valid(c->kafka_group)) {
+		snprintf(err, errlen, "%s: kafka.group: expected [A-Za-z0-9._-]{1,249}", path);
 		return -EINVAL;
 	}
 	if (c->secret_file[0] == '\0') {

@@ -12,6 +12,7 @@ struct disp_config {
 	char log_level[16];     /* dispatcher.log_level */
 	char kafka_brokers[1024];
 	char kafka_topic[256];
+	char kafka_group[256]; /* the graders' consumer group, for the queue lag */
 	char redis_address[272];
 
 	/* Derived by disp_config_load(). */

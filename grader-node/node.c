@@ -24,7 +24,9 @@
  *    producer on the node and keeps the order of the partition; a node whose sandbox is
  *    broken fails its jobs into "error" rather than passing them on.
  *
- * Undecodable messages are dead-lettered with the reason and never occupy a slot. */
+ * Undecodable messages are dead-lettered with the reason and never occupy a slot. When the
+ * group takes a partition away, that partition's jobs stop here (revoke_jobs): their new
+ * owner delivers them again, and nothing is graded twice for nothing. */
 #include "node.h"
 
 #include <errno.h>
@@ -107,7 +109,7 @@ struct node {
 	bool paused, stopping, force, finishing, freeing;
 	int exit_code;
 	int64_t started_ms;
-	unsigned long graded, errors, poison;
+	unsigned long graded, errors, poison, revoked;
 };
 
 static void job_step(struct job *j);
@@ -126,14 +128,64 @@ static void broker_log(void *opaque, int level, const char *msg)
 	gq_log(l, "kafka: %s", msg);
 }
 
+static void job_release(struct job *j, bool done);
+
+/* Stops a job that is not persisting: a running sandbox is cancelled (on_run_done
+ * releases the job; abandon: its result is dropped), a pending Redis step is abandoned
+ * when its reply comes, a job waiting on a timer goes at once. Its offset is not marked
+ * done, so the message is delivered again. */
+static void job_stop(struct job *j, bool abandon)
+{
+	if (j->run) {
+		j->abandon = j->abandon || abandon;
+		runner_cancel(j->run);
+	} else if (j->io_pending) {
+		j->abandon = true;
+	} else {
+		evtimer_del(j->timer);
+		job_release(j, false);
+	}
+}
+
+static bool has_partition(const int32_t *parts, size_t n, int32_t p)
+{
+	for (size_t i = 0; i < n; i++)
+		if (parts[i] == p)
+			return true;
+	return false;
+}
+
+/* Partitions taken away (a member joined or left, or our session was lost): their
+ * uncommitted messages now belong to another member, which delivers them again from the
+ * committed offset. Running them here too would grade them twice for nothing, so the
+ * jobs of those partitions stop now (job_stop). A job that is persisting its result
+ * finishes (the write is idempotent and saves the other member the run; its offset is no
+ * longer ours, so broker_done() is a no-op). */
+static void revoke_jobs(struct node *n, const int32_t *parts, size_t np)
+{
+	for (unsigned i = 0; i < n->nslots; i++) {
+		struct job *j = n->slots[i];
+		if (!j || !j->msg || j->abandon || j->st == J_PERSIST ||
+		    !has_partition(parts, np, j->msg->partition))
+			continue;
+		n->revoked++;
+		LOG_INFO("job %s: partition %d revoked during %s; stopped, its new owner grades it",
+		         j->name, (int)j->msg->partition, state_name[j->st]);
+		job_stop(j, true);
+	}
+}
+
 static void on_rebalance(void *opaque, bool assigned, const int32_t *parts, size_t n)
 {
+	struct node *nd = opaque;
 	char list[256] = "";
 	size_t off = 0;
 	for (size_t i = 0; i < n && off < sizeof list - 16; i++)
 		off += (size_t)snprintf(list + off, sizeof list - off, "%s%d", i ? "," : "",
 		                        (int)parts[i]);
 	LOG_INFO("partitions %s: %s", assigned ? "assigned" : "revoked", list);
+	if (!assigned && !nd->freeing)
+		revoke_jobs(nd, parts, n);
 }
 
 /* ---- text hygiene: everything from the sandbox is untrusted ---- */
@@ -785,8 +837,9 @@ static void check_drained(struct node *n)
 	if (!n->stopping || n->busy > 0 || n->finishing)
 		return;
 	n->finishing = true;
-	LOG_INFO("drained (%lu graded, %lu errors, %lu dead letters); leaving the group", n->graded,
-	         n->errors, n->poison);
+	LOG_INFO("drained (%lu graded, %lu errors, %lu dead letters, %lu stopped by a revoke); "
+	         "leaving the group",
+	         n->graded, n->errors, n->poison, n->revoked);
 	int r = broker_close(n->broker, CLOSE_TIMEOUT_MS);
 	if (r < 0) {
 		LOG_WARN("consumer close: %s", strerror(-r));
@@ -805,16 +858,8 @@ static void force_stop(struct node *n)
 	n->exit_code = 1;
 	for (unsigned i = 0; i < n->nslots; i++) {
 		struct job *j = n->slots[i];
-		if (!j)
-			continue;
-		if (j->run) {
-			runner_cancel(j->run); /* on_run_done releases it */
-		} else if (j->io_pending) {
-			j->abandon = true;
-		} else {
-			evtimer_del(j->timer);
-			job_release(j, false);
-		}
+		if (j)
+			job_stop(j, false);
 	}
 }
 

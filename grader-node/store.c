@@ -274,7 +274,7 @@ static const char MARK_LUA[] =
 	"return 'ok'\n";
 
 /* KEYS[1] gq:sub:<id>  KEYS[2] gq:results  KEYS[3] gq:best:<course>
- * KEYS[4] gq:subs:<course>:<exercise>:<student>  KEYS[5] gq:stats
+ * KEYS[4] gq:subs:<course>:<exercise>:<student>  KEYS[5] gq:stats  KEYS[6] gq:errors
  * ARGV  1 id  2 attempt  3 status  4 verdict  5 score  6 max  7 feedback  8 error
  *       9 node  10 started_ms  11 finished_ms  12 output_tail  13 course  14 exercise
  *       15 student  16 event channel  17 event JSON  18 best field  19 "gq:sub:"
@@ -295,9 +295,11 @@ static const char PUT_LUA[] =
 	"  redis.call('HSET', KEYS[1], 'verdict', ARGV[4], 'score', ARGV[5], 'max', ARGV[6],\n"
 	"    'feedback', ARGV[7], 'message', ARGV[20])\n"
 	"  redis.call('HDEL', KEYS[1], 'error')\n"
+	"  redis.call('ZREM', KEYS[6], ARGV[1])\n"
 	"else\n"
 	"  redis.call('HSET', KEYS[1], 'error', ARGV[8])\n"
 	"  redis.call('HDEL', KEYS[1], 'verdict', 'score', 'max', 'feedback', 'message')\n"
+	"  redis.call('ZADD', KEYS[6], ARGV[11], ARGV[1])\n"
 	"end\n"
 	"if not finished then\n"
 	"  redis.call('XADD', KEYS[2], 'MAXLEN', '~', '100000', '*', 'id', ARGV[1],\n"
@@ -403,12 +405,13 @@ int store_put_result(struct store *s, const struct store_result *res, store_cb c
 	const char *argv[] = {
 		"EVAL",
 		PUT_LUA,
-		"5",
+		"6",
 		k_sub,
 		"gq:results",
 		k_best,
 		k_subs,
 		"gq:stats",
+		"gq:errors",
 		j->id,
 		attempt,
 		res->status,
@@ -434,6 +437,6 @@ int store_put_result(struct store *s, const struct store_result *res, store_cb c
 	size_t lens[N];
 	for (size_t i = 0; i < N; i++)
 		lens[i] = strlen(argv[i]);
-	lens[19] = res->output_tail ? tail_len : 0; /* may hold NULs; binary-safe */
+	lens[20] = res->output_tail ? tail_len : 0; /* may hold NULs; binary-safe */
 	return store_cmd(s, cb, arg, N, argv, lens);
 }

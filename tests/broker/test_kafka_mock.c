@@ -1,7 +1,8 @@
 /* test_kafka_mock.c - the Kafka adapter against librdkafka's mock cluster: publish ->
  * ack, consume, offsets stored only over the done prefix (seen by the next member of
- * the group), dead letters with their reason header, pause/resume, and a publish to a
- * down cluster failing in time with retriable set. */
+ * the group), dead letters with their reason header, pause/resume, the queue-lag monitor
+ * (committed offset against the high watermark), and a publish to a down cluster failing
+ * in time with retriable set. */
 #include <errno.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -150,6 +151,8 @@ static int setup(void **state)
 	rd_kafka_mock_topic_create(mc, TOPIC ".dlq", 1, 1);
 	rd_kafka_mock_topic_create(mc, "prefix", 1, 1);
 	rd_kafka_mock_topic_create(mc, "prefix.dlq", 1, 1);
+	rd_kafka_mock_topic_create(mc, "lagt", 1, 1);
+	rd_kafka_mock_topic_create(mc, "lostp", 1, 1);
 	return 0;
 }
 
@@ -287,6 +290,125 @@ static void test_consume_done_prefix_and_dlq(void **state)
 	topic = TOPIC;
 }
 
+/* Regression: a member paused while all its slots were busy loses its assignment (its
+ * session ended: a broker restart), resumes while it has no partitions (its jobs were
+ * released), and gets the same partitions again. librdkafka keeps the partitions' pause
+ * flag across the re-assignment, so they must be resumed on assignment or they are never
+ * fetched again. */
+static void test_lost_while_paused(void **state)
+{
+	topic = "lostp";
+	struct broker *p = producer();
+	struct ack a;
+	struct reb r = { 0 };
+	struct broker *c = consumer("g-lostp", &r);
+	int64_t end = now_ms() + 20000;
+	while (r.assigned < 1 && now_ms() < end)
+		pump(c);
+	assert_int_equal(r.assigned, 1);
+	assert_int_equal(broker_pause(c), 0);
+	/* the coordinator forgets the member: its assignment is lost, it rejoins */
+	rd_kafka_mock_push_request_errors(mc, 12 /* Heartbeat */, 1,
+	                                  RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID);
+	end = now_ms() + 20000;
+	while (r.revoked < 1 && now_ms() < end)
+		pump(c);
+	assert_int_equal(r.revoked, 1);
+	assert_int_equal(broker_resume(c), 0); /* nothing assigned right now */
+	end = now_ms() + 30000;
+	while (r.assigned < 2 && now_ms() < end)
+		pump(c);
+	assert_int_equal(r.assigned, 2);
+	publish_wait(p, NULL, "after", &a, 10000);
+	struct broker_msg *m = wait_msg(c, 10000);
+	assert_non_null(m);
+	assert_memory_equal(m->payload, "after", 5);
+	broker_done(c, m);
+	broker_close(c, 15000);
+	broker_free(c);
+	broker_close(p, 5000);
+	broker_free(p);
+	topic = TOPIC;
+}
+
+/* Waits for a lag snapshot of group whose total is want; returns the partition count. */
+static int lag_wait(struct broker_lag *l, int64_t want, struct broker_lag_part *parts)
+{
+	char err[256];
+	int n = -1;
+	int64_t end = now_ms() + 20000, total = -1, taken = 0;
+	while (now_ms() < end) {
+		n = broker_lag_get(l, parts, 8, &taken, err, sizeof err);
+		total = -1;
+		if (n >= 0) {
+			total = 0;
+			for (int i = 0; i < n; i++)
+				total += parts[i].lag;
+			if (total == want)
+				return n;
+		}
+		struct timespec ts = { 0, 50 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("lag: got %d partitions, total %lld, want %lld (%s)", n, (long long)total,
+	         (long long)want, n < 0 ? err : "");
+	return -1;
+}
+
+static void test_lag(void **state)
+{
+	topic = "lagt";
+	struct broker *p = producer();
+	struct ack a;
+	for (int i = 0; i < 5; i++) {
+		publish_wait(p, "k", "job", &a, 10000);
+		assert_int_equal(a.err, 0);
+	}
+	char err[256];
+	struct broker_config c = cfg_for("lag", "g-lag");
+	struct broker_lag *l = broker_kafka_lag_new(&c, 100, err, sizeof err);
+	if (!l)
+		fail_msg("lag: %s", err);
+	struct broker_lag_part parts[8];
+	/* nothing committed yet: everything since the low watermark is lag */
+	assert_int_equal(lag_wait(l, 5, parts), 1);
+	assert_int_equal(parts[0].partition, 0);
+	assert_int_equal(parts[0].committed, -1);
+	assert_int_equal(parts[0].high, 5);
+
+	/* the group finishes (and commits) the first three */
+	struct reb r = { 0 };
+	struct broker *cons = consumer("g-lag", &r);
+	struct broker_msg *m[3];
+	for (int i = 0; i < 3; i++) {
+		m[i] = wait_msg(cons, 20000);
+		assert_non_null(m[i]);
+	}
+	for (int i = 0; i < 3; i++)
+		broker_done(cons, m[i]);
+	assert_int_equal(broker_close(cons, 15000), 0);
+	broker_free(cons);
+	assert_int_equal(lag_wait(l, 2, parts), 1);
+	assert_int_equal(parts[0].committed, 3);
+	assert_int_equal(parts[0].lag, 2);
+	broker_lag_free(l);
+	broker_lag_free(NULL);
+
+	/* a cluster that does not answer is an error, not a lag of 0 */
+	c.brokers = "127.0.0.1:1";
+	l = broker_kafka_lag_new(&c, 100, err, sizeof err);
+	assert_non_null(l);
+	int64_t end = now_ms() + 10000;
+	int rc = -EAGAIN;
+	while (rc == -EAGAIN && now_ms() < end)
+		rc = broker_lag_get(l, parts, 8, NULL, err, sizeof err);
+	assert_int_equal(rc, -EIO);
+	broker_lag_free(l);
+	broker_close(p, 5000);
+	broker_free(p);
+	topic = TOPIC;
+}
+
 static void test_pause_resume(void **state)
 {
 	struct broker *p = producer();
@@ -375,6 +497,8 @@ int main(void)
 		cmocka_unit_test(test_publish_ack),
 		cmocka_unit_test(test_consume_done_prefix_and_dlq),
 		cmocka_unit_test(test_pause_resume),
+		cmocka_unit_test(test_lost_while_paused),
+		cmocka_unit_test(test_lag),
 		cmocka_unit_test(test_broker_down_publish),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -167,6 +167,82 @@ static void test_others(void **state)
 	expect_error(PARSE(cli_publish_parse, &p, "publish", "c/e"), "missing arguments");
 }
 
+static int parse_even(const char *val, void *dst, char *why, size_t whylen)
+{
+	if (strlen(val) % 2) {
+		snprintf(why, whylen, "t: odd '%s'", val);
+		return -EINVAL;
+	}
+	*(const char **)dst = val;
+	return 0;
+}
+
+/* The option table behind every parser: each kind, abbreviations, --x=v, left to right. */
+static void test_parse_opts(void **state)
+{
+	(void)state;
+	bool flag = false;
+	const char *str = NULL, *even = NULL;
+	long long num = 0;
+	const struct cli_opt opts[] = {
+		cli_opt_flag("flag", &flag),
+		cli_opt_str("str", &str),
+		cli_opt_long("num", &num, 1, 10),
+		cli_opt_func("even", &even, parse_even),
+		CLI_OPT_END,
+	};
+
+	assert_int_equal(PARSE(cli_parse_opts, opts, "t", "a", "--fl", "--str=s", "--num", "7",
+	                       "--even", "ab", "b"),
+	                 0);
+	assert_true(flag);
+	assert_string_equal(str, "s");
+	assert_int_equal(num, 7);
+	assert_string_equal(even, "ab");
+	assert_int_equal(
+		ARGC("t", "a", "--fl", "--str=s", "--num", "7", "--even", "ab", "b") - optind, 2);
+
+	expect_error(PARSE(cli_parse_opts, opts, "t", "--num", "11"),
+	             "t: --num must be an integer in [1, 10], not '11'");
+	expect_error(PARSE(cli_parse_opts, opts, "t", "--even", "abc"), "t: odd 'abc'");
+	expect_error(PARSE(cli_parse_opts, opts, "t", "--str"), "t: option '--str' needs a value");
+	expect_error(PARSE(cli_parse_opts, opts, "t", "--flag=1"), "t: unknown option '--flag'");
+	expect_error(PARSE(cli_parse_opts, opts, "t", "--bogus", "--help"),
+	             "t: unknown option '--bogus' (try: gradeq t --help)");
+	assert_int_equal(PARSE(cli_parse_opts, opts, "t", "--help", "--bogus"), CLI_HELP);
+	assert_int_equal(PARSE(cli_parse_opts, opts, "t", "--he"), CLI_HELP);
+
+	/* a table too long for the getopt array is refused, not overflowed */
+	struct cli_opt many[20];
+	for (size_t i = 0; i < 19; i++)
+		many[i] = cli_opt_flag("f", &flag);
+	many[19] = CLI_OPT_END;
+	expect_error(PARSE(cli_parse_opts, many, "t", "x"), "more than");
+}
+
+static void test_expect_target_and_start(void **state)
+{
+	(void)state;
+	char course[GQ_NAME_MAX + 1], exercise[GQ_NAME_MAX + 1];
+	char *argv[] = { "cmd", "c/e", "d", NULL };
+
+	optind = 1;
+	assert_int_equal(cli_expect_target(3, argv, 2, "C/E D", course, exercise, err, sizeof err),
+	                 0);
+	assert_string_equal(course, "c");
+	assert_string_equal(exercise, "e");
+	optind = 2;
+	expect_error(cli_expect_target(3, argv, 1, "C/E", course, exercise, err, sizeof err),
+	             "cmd: expected COURSE/EXERCISE, got 'd'");
+	optind = 1;
+	expect_error(cli_expect_target(3, argv, 1, "C/E", course, exercise, err, sizeof err),
+	             "cmd: unexpected argument 'd' (usage: gradeq cmd C/E)");
+
+	assert_int_equal(cli_start(0, "help\n", NULL, err, sizeof err), CLI_RUN);
+	snprintf(err, sizeof err, "cmd: reason");
+	assert_int_equal(cli_start(-EINVAL, "help\n", NULL, err, sizeof err), CLI_EXIT_USAGE);
+}
+
 static void test_progress_format(void **state)
 {
 	(void)state;
@@ -188,9 +264,14 @@ static void test_progress_format(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_submit_ok), cmocka_unit_test(test_submit_errors),
-		cmocka_unit_test(test_batch),     cmocka_unit_test(test_token),
-		cmocka_unit_test(test_others),    cmocka_unit_test(test_progress_format),
+		cmocka_unit_test(test_submit_ok),
+		cmocka_unit_test(test_submit_errors),
+		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_token),
+		cmocka_unit_test(test_others),
+		cmocka_unit_test(test_parse_opts),
+		cmocka_unit_test(test_expect_target_and_start),
+		cmocka_unit_test(test_progress_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

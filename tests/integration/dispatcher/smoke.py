@@ -205,7 +205,8 @@ def run(port, secret):
     check("403 gradebook student", c.req("GET", f"/v1/courses/{course}/gradebook", tok=alice)[0], 403)
     check("404 gradebook course", c.req("GET", "/v1/courses/none/gradebook", tok=inst)[0], 404)
     st, j, _ = c.req("GET", "/v1/status", tok=inst)
-    check("200 status", (st, sorted(j)), (200, ["done", "error", "grading", "nodes", "queued"]), j)
+    check("200 status", (st, sorted(j)),
+          (200, ["done", "error", "errors", "grading", "lag", "nodes", "queued"]), j)
     st, j, _ = c.req("POST", ex + "/regrade", tok=inst)
     check("202 regrade", (st, j), (202, {"count": 3}))  # alice, bob, zed
     st, j, _ = c.req("GET", f"/v1/submissions/{bid}", tok=inst)

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# One fault-injection test on a cluster of its own: sources the integration fixture
+# (scripts/cluster up under a fresh mktemp state dir, torn down on exit, a watchdog if the
+# test is SIGKILLed), then runs faults.py NAME against it.
+#   run.sh NAME     (NAME: node_kill rolling_restart redis_restart kafka_restart poison
+#                    regrade)
+# Environment: GRADEQ_BIN_DIR (the build tree), GRADEQ_FAULTS_CACHE (oracle scores by
+# content, kept across runs), GRADEQ_FAULTS_REPORT (one JSON of measurements per test).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+name=${1:?usage: run.sh NAME}
+# shellcheck source=../integration/fixture.sh
+. "$here/../integration/fixture.sh"
+fixture_up --nodes 2 --slots 2 || exit 1
+# Below ctest's TIMEOUT (900 s): a test that hangs fails here, and the EXIT trap still
+# takes its cluster down (a ctest timeout kills this whole process tree, trap included).
+timeout --kill-after=10 840 /opt/gradeq/venv/bin/python "$here/faults.py" "$name"
