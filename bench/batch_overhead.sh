@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the cluster costs on top of grading itself, side by side in one run:
 #   baseline  the same submissions graded by running their hidden tests directly with
-#             pytest (examples/expected.py --batch), no sandbox, no queue, JOBS processes
+#             pytest (examples/expected.py --batch --every: one `python -m pytest` per
+#             file, identical files too), no sandbox, no queue, JOBS processes
 #   cluster   scripts/cluster (real Kafka, Redis, dispatcher, NODES x SLOTS sandboxed
 #             slots) fed with `gradeq batch --wait`
 # Both use the same parallelism (JOBS = NODES * SLOTS), so the ratio cluster/baseline is
@@ -35,7 +36,7 @@ n=$(find "$work/subs" -name '*.py' | wc -l)
 jobs=$((nodes * slots))
 
 t0=$(date +%s.%N)
-"$py" "$here/examples/expected.py" --batch "$work/subs" "$here/examples/course" \
+"$py" "$here/examples/expected.py" --batch --every "$work/subs" "$here/examples/course" \
   --jobs "$jobs" --out "$work/expected.json" >/dev/null
 t1=$(date +%s.%N)
 

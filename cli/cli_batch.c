@@ -266,8 +266,9 @@ static void on_submitted(struct batch *b, struct item *it, struct cli_resp *resp
 		it->ready_ms = now + (wait > RETRY_AFTER_CAP_S ? RETRY_AFTER_CAP_S : wait) * 1000;
 		return;
 	}
-	/* never reached the dispatcher yet: likely a wrong URL, fail fast */
-	int transport_tries = b->counts.submitted > 0 ? SUBMIT_TRIES_TRANSPORT : 3;
+	/* never reached the dispatcher yet: a wrong URL, or a dispatcher restarting (a few
+	 * seconds): fail after ~5 s */
+	int transport_tries = b->counts.submitted > 0 ? SUBMIT_TRIES_TRANSPORT : 6;
 	if (resp->status == 0 && it->tries < transport_tries) {
 		it->ready_ms = now + 1000;
 		return;

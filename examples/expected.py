@@ -2,7 +2,7 @@
 """The score a submission should get, from running the hidden tests directly with pytest.
 
     expected.py EXERCISE_DIR SUBMISSION.py [--json] [--timeout S]
-    expected.py --batch SUBS_DIR COURSE_DIR [--out expected.json] [--timeout S] [--jobs N]
+    expected.py --batch SUBS_DIR COURSE_DIR [--out expected.json] [--timeout S] [--jobs N] [--every]
 
 No sandbox and no gradeq code: the submission is copied into a temporary directory as
 submission.py with the exercise's tests/ and the contents of files/, and
@@ -224,14 +224,16 @@ def fmt(v: float | None) -> str:
 
 
 def batch(subs: Path, course: Path, timeout: float, jobs: int,
-          python: str | None) -> dict[str, dict[str, dict]]:
-    work: dict[tuple[str, str], bytes] = {}  # (exercise, sha256) -> source
+          python: str | None, every: bool = False) -> dict[str, dict[str, dict]]:
+    """Files with the same content are graded once, unless every (a baseline that must
+    do all the work a grader does)."""
+    work: dict[tuple[str, str], bytes] = {}  # (exercise, sha256 or file) -> source
     who: dict[tuple[str, str], list[str]] = {}
     exercises = sorted(d.name for d in course.iterdir() if (d / "tests").is_dir())
     for ex in exercises:
         for f in sorted((subs / ex).glob("*.py")) if (subs / ex).is_dir() else []:
             src = f.read_bytes()
-            key = (ex, hashlib.sha256(src).hexdigest())
+            key = (ex, f.stem if every else hashlib.sha256(src).hexdigest())
             work[key] = src
             who.setdefault(key, []).append(f.stem)
     result: dict[str, dict[str, dict]] = {}
@@ -256,6 +258,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("second", metavar="SUBMISSION.py|COURSE_DIR", type=Path)
     ap.add_argument("--batch", action="store_true")
     ap.add_argument("--out", type=Path, help="--batch: write the JSON here (default stdout)")
+    ap.add_argument("--every", action="store_true",
+                    help="--batch: grade every file, also ones with the same content "
+                         "(default: each distinct content once)")
     ap.add_argument("--json", action="store_true", help="machine output (single submission)")
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds per test (default 10)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
@@ -265,7 +270,7 @@ def main(argv: list[str]) -> int:
     if a.timeout <= 0 or a.jobs < 1:
         ap.error("--timeout and --jobs must be positive")
     if a.batch:
-        res = batch(a.first, a.second, a.timeout, a.jobs, a.python)
+        res = batch(a.first, a.second, a.timeout, a.jobs, a.python, a.every)
         text = json.dumps(res, indent=1) + "\n"
         if a.out:
             a.out.write_text(text)

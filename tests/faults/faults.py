@@ -222,6 +222,7 @@ class Stream:
         self.ids: dict[str, str] = {}  # student -> id
         self.errors: list[str] = []
         self.done = threading.Event()
+        self.chunk_started: list[threading.Event] = [threading.Event() for _ in files[::CHUNK]]
         self.started = time.time()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -235,6 +236,7 @@ class Stream:
             chunks = [self.files[i:i + CHUNK] for i in range(0, len(self.files), CHUNK)]
             for i, chunk in enumerate(chunks):
                 t = time.time()
+                self.chunk_started[i].set()
                 d = self.work / f"chunk{i:03d}"
                 d.mkdir(parents=True)
                 for f in chunk:
@@ -462,21 +464,31 @@ def t_node_kill() -> None:
 
 
 def t_rolling_restart() -> None:
-    """Each node in turn: SIGTERM while it runs jobs (it drains them), down for a few
-    seconds as for an upgrade (the other node takes its partitions over), then back
-    (the other node's partitions are revoked again: its jobs of them stop, they are not
-    graded twice)."""
+    """A rolling upgrade: first the dispatcher (SIGTERM while a `gradeq batch` chunk is
+    being submitted: it answers what it holds and stops; the client retries the rest),
+    then each node in turn: SIGTERM while it runs jobs (it drains them), down for a few
+    seconds (the other node takes its partitions over), then back (the other node's
+    partitions are revoked again: its jobs of them stop, they are not graded twice)."""
     r, work, files, expected = setup(seed=102)
     s = Stream(files, work).start()
     wait_for("30 results", lambda: results_count(r) >= 30, timeout=600)
-    fault = None
     steps = []
+    # the next chunk's batch is under way: requests are in flight during the restart
+    nxt = next(i for i, e in enumerate(s.chunk_started) if not e.is_set())
+    if not s.chunk_started[nxt].wait(60):
+        fail(f"chunk {nxt} did not start")
+    time.sleep(0.05)
+    fault = now_ms()
+    t = time.time()
+    cluster("restart", "dispatcher")
+    steps.append({"node": "dispatcher", "down_s": round(time.time() - t, 1)})
+    log(f"dispatcher restarted with SIGTERM during chunk {nxt}: back after "
+        f"{time.time() - t:.1f} s")
     for node in ("node-1", "node-2"):
         wait_for(f"{node} to be busy",
                  lambda: int(redis_retry(r, "HGET", f"gq:node:{node}", "busy") or 0) >= 1,
                  timeout=120, every=0.2)
         time.sleep(0.5)  # not right after a completion
-        fault = fault or now_ms()
         t = time.time()
         cluster("stop", node)
         t_stop = time.time() - t
@@ -511,9 +523,12 @@ def t_redis_restart() -> None:
              lambda: time.time() - s.started >= 25 and results_count(r) >= 40, timeout=600)
     fault = now_ms()
     t = time.time()
-    cluster("restart", "redis")
+    # a crash, not a clean shutdown: with appendfsync always every write Redis answered
+    # is on disk, so nothing a node or the dispatcher was told is lost
+    cluster("kill", "redis")
+    cluster("start", "redis")
     down = time.time() - t
-    log(f"redis restarted (SIGTERM, AOF on) in {down:.1f} s")
+    log(f"redis killed (SIGKILL, AOF on) and started again in {down:.1f} s")
     s.wait()
     end = check_end_state(r, s.ids, expected)
     report("redis_restart", fault, end, {"redis_down_s": round(down, 1)})
