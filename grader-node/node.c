@@ -956,14 +956,18 @@ struct node *node_new(struct event_base *base, const struct node_config *cfg, ch
 
 	/* Job cgroups live under a parent of this node's own: two nodes on one host can be
 	 * handed the same job during a rebalance, and must never share (and so kill) its
-	 * cgroup. */
+	 * cgroup.
+	 * The work dir's hash tells apart two nodes of the same id on one host (two local
+	 * clusters, a test cluster beside a real node). */
 	char cg_parent[GQ_NAME_MAX + 1];
-	if (strlen(cfg->id) + sizeof "gradeq-" - 1 <= GQ_NAME_MAX) {
-		snprintf(cg_parent, sizeof cg_parent, "gradeq-%.57s", cfg->id);
+	char wh[65];
+	util_sha256_hex(cfg->work_dir, strlen(cfg->work_dir), wh);
+	if (strlen(cfg->id) + sizeof "gradeq--12345678" - 1 <= GQ_NAME_MAX) {
+		snprintf(cg_parent, sizeof cg_parent, "gradeq-%.48s-%.8s", cfg->id, wh);
 	} else {
 		char h[65];
 		util_sha256_hex(cfg->id, strlen(cfg->id), h);
-		snprintf(cg_parent, sizeof cg_parent, "gradeq-%.16s", h);
+		snprintf(cg_parent, sizeof cg_parent, "gradeq-%.16s-%.8s", h, wh);
 	}
 	struct runner_config rc = {
 		.cgroup_name = cg_parent,
