@@ -1,9 +1,20 @@
 """gradeq harness: runs one submission's hidden pytest tests inside the sandbox.
 
-Started by the grader node (grader-node/runner.c) as
+Two ways to run. In the two-process runtime (the default) the zygote (zygote.py) calls
+main() in the job's *tests process* with
+
+    --tests DIR --work DIR --two-process --call-timeout S [--safety-check]
+    --tests DIR --work DIR --collect          # list the tests against a stand-in
+
+where `submission` is a proxy module (proxy.py) whose names live in the job's separate
+student process (student.py). In the single-process runtime (exercise.toml
+`isolation = "in-process"`, and the cold bwrap runner) the node starts it as
 
     <venv>/bin/python -s -B -P harness.py --tests DIR --work DIR [--safety-check]
     <venv>/bin/python -s -B -P harness.py --probe        # prints the version, exits 0
+
+and the submission is imported into this very process: forgeable by design, see
+docs/security.md.
 
 with a clean environment, cwd = the work dir (submission.py + the exercise's data files),
 fd 1/2 = one captured output pipe, fd 3 = the result pipe.
@@ -23,7 +34,11 @@ bytes holding exactly one msgpack map with a string key "t" naming the record:
                                         the tests to run, in order; split over several
                                         records when long, all before the first "test"
     {t: "test", name: nodeid, outcome: "passed"|"failed"|"error"|"skipped",
-     weight: float, msg: str, exc: str} one per test once it finished (all phases)
+     weight: float, msg: str, exc: str, ev: str}
+                                        one per test once it finished (all phases); ev
+                                        (two-process only, optional): what happened to
+                                        the student process during the test: timeout,
+                                        crashed, memory or output_limit
     {t: "end", ms: int, code: int}      pytest finished normally (final)
 
 t0 and ms: time.monotonic() in milliseconds (the node uses its own receive times). Every record is flushed when written, so the
@@ -36,10 +51,10 @@ Messages never contain hidden test source: only the exception type and its messa
 (assertion rewriting is off, so an AssertionError says only what the test author wrote),
 truncated to MSG_MAX characters.
 
-Trust: everything written on fd 3 comes from a process that also runs the submission's
-code, so the node treats it as untrusted input (bounded, validated). A malicious
-submission can write frames itself; that can only cost it its own grade or be caught by
-the structural checks on the node, see docs/harness-protocol.md "Limits of trust".
+Trust: in the two-process runtime nothing of the student's code runs in this process;
+in the single-process one it does, and can write frames itself. Either way the node
+decodes the stream as untrusted input (bounded, validated) and scores it against the
+test list published with the bundle: an invented or reweighted test earns nothing.
 
 Static safety check (--safety-check): an AST deny-list, best effort by design (it cannot
 stop obfuscated code; the sandbox is the real boundary). Refused: importing any module in
@@ -304,8 +319,24 @@ class Channel:
             self.final = True
 
 
-def make_plugin(chan: Channel, pytest):  # type: ignore[no-untyped-def]
-    """The pytest plugin that reports collection and per-test outcomes on chan."""
+# what happened to the student process during a test, worst first: the one reported
+EVENT_ORDER = ("timeout", "memory", "output_limit", "crashed")
+
+
+def worst_event(events: list) -> str:
+    for ev in EVENT_ORDER:
+        if ev in events:
+            return ev
+    return ""
+
+
+def has_marker(item, *names: str) -> bool:  # type: ignore[no-untyped-def]
+    return any(item.get_closest_marker(n) is not None for n in names)
+
+
+def make_plugin(chan: Channel, pytest, events: list | None = None):  # type: ignore[no-untyped-def]
+    """The pytest plugin that reports collection and per-test outcomes on chan. events:
+    proxy.EVENTS in the two-process runtime (cleared before each test), else None."""
 
     class GradePlugin:
         def __init__(self) -> None:
@@ -356,19 +387,38 @@ def make_plugin(chan: Channel, pytest):  # type: ignore[no-untyped-def]
             for chunk in chunk_collected(tests):
                 chan.send({"t": "collected", "tests": chunk})
 
+        def pytest_runtest_logstart(self, nodeid, location) -> None:  # type: ignore[no-untyped-def]
+            if events is not None:
+                events.clear()
+
         @pytest.hookimpl(wrapper=True)
         def pytest_runtest_makereport(self, item, call):  # type: ignore[no-untyped-def]
             rep = yield
             msg, exc = "", ""
+            xfail = hasattr(rep, "wasxfail")
             if call.excinfo is not None:
                 exc = call.excinfo.typename
+                if rep.outcome == "skipped" or xfail:
+                    # Only markers the instructor wrote make a test skip or xfail: an
+                    # imperative pytest.skip()/xfail() (which student code could raise
+                    # in the single-process runtime) fails the test.
+                    marked = has_marker(item, "xfail") if xfail else \
+                        has_marker(item, "skip", "skipif")
+                    if not marked:
+                        what = "xfail" if xfail else "skip"
+                        rep.outcome = "failed"
+                        xfail = False
+                        msg = f"pytest.{what}() called imperatively: not allowed, the test fails"
+                        exc = "Failed"
+                        self.phases.setdefault(item.nodeid, {})[call.when] = (
+                            "failed", msg, exc, False)
+                        return rep
                 if rep.outcome == "skipped":
                     lr = rep.longrepr
                     reason = str(lr[2]) if isinstance(lr, tuple) and len(lr) == 3 else ""
                     msg = truncate(reason.removeprefix("Skipped: "))
                 else:
                     msg = short_message(call.excinfo.value)
-            xfail = hasattr(rep, "wasxfail")
             self.phases.setdefault(item.nodeid, {})[call.when] = (rep.outcome, msg, exc, xfail)
             return rep
 
@@ -393,8 +443,14 @@ def make_plugin(chan: Channel, pytest):  # type: ignore[no-untyped-def]
                     outcome, msg = "skipped", call_[1]
             if outcome == "passed" and teardown is not None and teardown[0] == "failed":
                 outcome, msg, exc = "error", teardown[1], teardown[2]
-            chan.send({"t": "test", "name": self.names[nodeid], "outcome": outcome,
-                       "weight": self.weights[nodeid], "msg": msg, "exc": exc})
+            rec = {"t": "test", "name": self.names[nodeid], "outcome": outcome,
+                   "weight": self.weights[nodeid], "msg": msg, "exc": exc}
+            ev = worst_event(events) if events else ""
+            if ev:
+                rec["ev"] = ev
+                if outcome == "passed":  # the test swallowed the failed call: still a fail
+                    rec["outcome"], rec["msg"] = "failed", f"the student's code: {ev}"
+            chan.send(rec)
 
     return GradePlugin()
 
@@ -444,7 +500,8 @@ def collect_against_stub(tests: str, chan: Channel, pytest) -> None:  # type: ig
 
 
 def parse_args(argv: list) -> dict:
-    args = {"tests": None, "work": None, "safety": False, "probe": False}
+    args = {"tests": None, "work": None, "safety": False, "probe": False,
+            "two_process": False, "collect": False, "call_timeout": 10.0}
     it = iter(argv)
     for a in it:
         if a == "--tests":
@@ -455,6 +512,17 @@ def parse_args(argv: list) -> dict:
             args["safety"] = True
         elif a == "--probe":
             args["probe"] = True
+        elif a == "--two-process":
+            args["two_process"] = True
+        elif a == "--collect":
+            args["collect"] = True
+        elif a == "--call-timeout":
+            try:
+                args["call_timeout"] = float(next(it, ""))
+            except ValueError:
+                raise SystemExit("harness: --call-timeout needs seconds") from None
+            if not 0 < args["call_timeout"] <= 3600:
+                raise SystemExit("harness: --call-timeout out of range")
         else:
             raise SystemExit(f"harness: unknown argument {a!r}")
     if not args["probe"] and not (args["tests"] and args["work"]):
@@ -462,44 +530,29 @@ def parse_args(argv: list) -> dict:
     return args
 
 
-def run(args: dict, chan: Channel) -> int:
-    tests, work = args["tests"], args["work"]
-    src_path = os.path.join(work, "submission.py")
-    if args["safety"]:
-        try:
-            with open(src_path, "rb") as f:
-                source = f.read()
-        except OSError as e:
-            source = b""
-            chan.send({"t": "import_error", "msg": short_message(e), "exc": type(e).__name__})
-            return 0
-        problems = safety_problems(source)
-        if problems:
-            # the record lists every test (not run) and the real maximum, as an import
-            # error does; nothing of the refused source runs
-            import pytest  # noqa: PLC0415
-            collect_against_stub(tests, chan, pytest)
-            chan.send({"t": "rejected", "reason": truncate("; ".join(problems))})
-            return 0
-
-    sys.dont_write_bytecode = True
-    import pytest  # noqa: PLC0415 - after hello, on purpose
-    import marimo  # noqa: F401,PLC0415
-
-    sys.path.insert(0, work)
+def check_source(args: dict, chan: Channel) -> bool:
+    """The static safety check, when asked for. False when the run is over (the source
+    could not be read, or it was refused: the final record is sent)."""
+    if not args["safety"]:
+        return True
     try:
-        import submission  # noqa: F401,PLC0415
-    except BaseException as e:  # SystemExit, KeyboardInterrupt, MemoryError...
-        collect_against_stub(tests, chan, pytest)
+        with open(os.path.join(args["work"], "submission.py"), "rb") as f:
+            source = f.read()
+    except OSError as e:
         chan.send({"t": "import_error", "msg": short_message(e), "exc": type(e).__name__})
-        return 0
-    chan.send({"t": "imported", "ms": monotonic_ms()})
+        return False
+    problems = safety_problems(source)
+    if problems:
+        # nothing of the refused source runs; the node lists every published test as
+        # not run
+        chan.send({"t": "rejected", "reason": truncate("; ".join(problems))})
+        return False
+    return True
 
-    plugin = make_plugin(chan, pytest)
-    code = pytest.main([tests, "--rootdir", tests, *PYTEST_ARGS], plugins=[plugin])
+
+def finish(code, plugin, chan: Channel) -> int:  # type: ignore[no-untyped-def]
     if plugin.collect_error and not chan.final:
         # e.g. `from submission import NAME` with NAME missing in the notebook
-        collect_against_stub(tests, chan, pytest)
         chan.send({"t": "import_error", "msg": plugin.collect_error, "exc": plugin.collect_exc})
         return 0
     if chan.final:
@@ -512,6 +565,67 @@ def run(args: dict, chan: Channel) -> int:
     return 3
 
 
+def run_collect(args: dict, chan: Channel) -> int:
+    """Publishing: the test list (ids and weights) against a stand-in submission."""
+    import pytest  # noqa: PLC0415
+    collect_against_stub(args["tests"], chan, pytest)
+    chan.send({"t": "end", "ms": monotonic_ms(), "code": 0})
+    return 0
+
+
+def run_two_process(args: dict, chan: Channel) -> int:
+    """The tests process: the submission runs in the student process, reached through
+    proxy.py; nothing of it is imported here."""
+    if not check_source(args, chan):
+        return 0
+    import pytest  # noqa: PLC0415
+    import proxy  # noqa: PLC0415
+
+    pchan = proxy.Channel(args["call_timeout"])
+    try:
+        names = pchan.start(None)  # the node's wall clock bounds a hanging import
+    except proxy.StudentError as e:
+        chan.send({"t": "import_error", "msg": truncate(str(e)), "exc": "StudentCrashed"})
+        return 0
+    if names is None:
+        msg, exc = pchan.import_error or ("import failed", "ImportError")
+        chan.send({"t": "import_error", "msg": truncate(f"{exc}: {msg}"), "exc": exc})
+        return 0
+    sys.modules["submission"] = proxy.SubmissionModule(pchan, names)
+    chan.send({"t": "imported", "ms": monotonic_ms()})
+    plugin = make_plugin(chan, pytest, proxy.EVENTS)
+    code = pytest.main([args["tests"], "--rootdir", args["tests"], *PYTEST_ARGS],
+                       plugins=[plugin])
+    return finish(code, plugin, chan)
+
+
+def run(args: dict, chan: Channel) -> int:
+    """The single-process runtime: the submission is imported here (forgeable)."""
+    if args["collect"]:
+        return run_collect(args, chan)
+    if args["two_process"]:
+        return run_two_process(args, chan)
+    tests, work = args["tests"], args["work"]
+    if not check_source(args, chan):
+        return 0
+
+    sys.dont_write_bytecode = True
+    import pytest  # noqa: PLC0415 - after hello, on purpose
+    import marimo  # noqa: F401,PLC0415
+
+    sys.path.insert(0, work)
+    try:
+        import submission  # noqa: F401,PLC0415
+    except BaseException as e:  # SystemExit, KeyboardInterrupt, MemoryError...
+        chan.send({"t": "import_error", "msg": short_message(e), "exc": type(e).__name__})
+        return 0
+    chan.send({"t": "imported", "ms": monotonic_ms()})
+
+    plugin = make_plugin(chan, pytest)
+    code = pytest.main([tests, "--rootdir", tests, *PYTEST_ARGS], plugins=[plugin])
+    return finish(code, plugin, chan)
+
+
 def main(argv: list) -> int:
     t0 = monotonic_ms()
     args = parse_args(argv)
@@ -520,19 +634,22 @@ def main(argv: list) -> int:
         return 0
     chan = Channel(RESULT_FD)
     chan.send({"t": "hello", "v": PROTOCOL, "t0": t0})
-    # Nothing but stdio and the result pipe reaches the submission (bwrap's status fd
-    # is inherited otherwise).
+    # Nothing but stdio, the result pipe (and in the two-process runtime the supervisor's
+    # socket) stays open (bwrap's status fd is inherited otherwise).
+    keep = RESULT_FD + 1 if args["two_process"] else RESULT_FD
     try:
-        os.closerange(RESULT_FD + 1, os.sysconf("SC_OPEN_MAX"))
+        os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
     except (OSError, ValueError):
-        os.closerange(RESULT_FD + 1, 1024)
+        os.closerange(keep + 1, 1024)
     return run(args, chan)
 
 
-if __name__ == "__main__":
+def entry(argv: list) -> None:
+    """Runs main() and ends the process with its status (os._exit: no atexit handlers,
+    no waiting on threads)."""
     rc = 3
     try:
-        rc = main(sys.argv[1:])
+        rc = main(argv)
     except SystemExit as e:
         rc = e.code if isinstance(e.code, int) else 2
         if not isinstance(e.code, int) and e.code is not None:
@@ -547,3 +664,7 @@ if __name__ == "__main__":
             except BaseException:  # noqa: BLE001
                 pass
     os._exit(rc)
+
+
+if __name__ == "__main__":
+    entry(sys.argv[1:])
