@@ -229,6 +229,33 @@ def test_student_process_has_no_tests(jail, dirs):
     assert out["sub"] == "x = 1\n"
 
 
+def test_runtime_works_inside(jail, dirs):
+    # What a submission or pytest may legitimately do: a subprocess of the venv's python
+    # (exec from the read-only venv and /usr), multiprocessing (fork, semaphores in
+    # /dev/shm), temporary files in /tmp.
+    def check():
+        import multiprocessing
+        import subprocess
+        import tempfile
+
+        r = subprocess.run([sys.executable, "-c", "import numpy; print(numpy.__name__)"],
+                           capture_output=True, text=True, timeout=60)
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            squares = pool.map(abs, [-1, -2, -3])
+        with tempfile.NamedTemporaryFile("w") as f:
+            f.write("x")
+            tmp = os.path.dirname(f.name)
+        return {"sub": [r.returncode, r.stdout.strip(), r.stderr[-300:]], "pool": squares,
+                "tmp": tmp, "cpus": os.cpu_count()}
+
+    out = in_jail(jail, check, **base_params(dirs))
+    assert out.get("enter_error") is None, out
+    assert out["sub"][:2] == [0, "numpy"], out["sub"]
+    assert out["pool"] == [1, 2, 3]
+    assert out["tmp"] == "/tmp"
+    assert out["cpus"] and out["cpus"] >= 1
+
+
 def test_kept_fd_survives(jail, dirs):
     keep_r, keep_w = os.pipe()
     try:
