@@ -241,38 +241,56 @@ size_t bundle_test_files(const struct bundle *b)
 
 int bundle_meta(const struct bundle *b, struct exercise_meta *meta, char *err, size_t errlen)
 {
+	const struct bundle_file *f = bundle_find(b, "exercise.toml");
+	if (!f) {
+		*meta = (struct exercise_meta){ 0 };
+		return 0;
+	}
+	return exercise_meta_parse(f->data, f->len, meta, err, errlen);
+}
+
+int exercise_meta_parse(const char *data, size_t len, struct exercise_meta *meta, char *err,
+                        size_t errlen)
+{
 	struct exercise_meta m = { 0 };
+	char isolation[32] = "";
 	const struct conf_key keys[] = {
 		{ "", "max_points", CONF_DOUBLE, &m.max_points, 0, 0, 1e9 },
 		{ "", "timeout_s", CONF_INT, &m.timeout_s, 0, 1, 3600 },
 		{ "", "memory_mb", CONF_INT, &m.memory_mb, 0, 16, 65536 },
 		{ "", "safety_check", CONF_BOOL, &m.safety_check, 0, 0, 0 },
 		{ "", "title", CONF_STR, m.title, sizeof m.title, 0, 0 },
+		{ "", "isolation", CONF_STR, isolation, sizeof isolation, 0, 0 },
+		{ "", "call_timeout_s", CONF_INT, &m.call_timeout_s, 0, 1, 3600 },
 	};
-	const struct bundle_file *f = bundle_find(b, "exercise.toml");
 	char *text;
 	int r;
 
-	if (!f) {
-		*meta = m;
-		return 0;
-	}
-	if (memchr(f->data, '\0', f->len)) {
+	if (memchr(data, '\0', len)) {
 		snprintf(err, errlen, "exercise.toml: contains a NUL byte");
 		return -EINVAL;
 	}
-	text = malloc(f->len + 1);
+	text = malloc(len + 1);
 	if (!text) {
 		snprintf(err, errlen, "exercise.toml: out of memory");
 		return -ENOMEM;
 	}
-	memcpy(text, f->data, f->len);
-	text[f->len] = '\0';
+	memcpy(text, data, len);
+	text[len] = '\0';
 	r = conf_load_string("exercise.toml", text, keys, sizeof keys / sizeof keys[0], err,
 	                     errlen);
 	free(text);
 	if (r < 0)
 		return r == -ENOMEM ? r : -EINVAL;
+	if (strcmp(isolation, "in-process") == 0) {
+		m.in_process = true;
+	} else if (isolation[0] && strcmp(isolation, "two-process") != 0) {
+		snprintf(err, errlen,
+		         "exercise.toml: isolation must be \"two-process\" or \"in-process\", "
+		         "not \"%.40s\"",
+		         isolation);
+		return -EINVAL;
+	}
 	*meta = m;
 	return 0;
 }
@@ -629,7 +647,8 @@ int bundle_extract(const struct bundle *b, const char *dir, char *err, size_t er
 			snprintf(err, errlen, "%s: path not allowed", f->path);
 			break;
 		}
-		if (!in_tree(f->path, "tests") && !in_tree(f->path, "files"))
+		if (!in_tree(f->path, "tests") && !in_tree(f->path, "files") &&
+		    strcmp(f->path, "exercise.toml") != 0)
 			continue;
 		r = extract_one(rootfd, f);
 		if (r < 0) {

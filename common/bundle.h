@@ -26,6 +26,12 @@ struct exercise_meta {
 	long long memory_mb; /* 0 = node default */
 	bool safety_check;
 	char title[128];
+	/* isolation = "in-process": the submission is imported into the tests process (for
+	 * tests that must introspect its module); forgeable, recorded with every result.
+	 * Default "two-process". */
+	bool in_process;
+	long long call_timeout_s; /* wall clock of one call into the student's code; 0 = a
+	                             default derived from timeout_s */
 };
 
 bool bundle_path_valid(const char *path);
@@ -46,6 +52,9 @@ size_t bundle_test_files(const struct bundle *b);
 /* Parses exercise.toml if present (strict: unknown keys fail with exercise.toml:line).
  * Returns 0 or -EINVAL with err. */
 int bundle_meta(const struct bundle *b, struct exercise_meta *meta, char *err, size_t errlen);
-/* Writes tests/ and files/ under dir (which must exist), refusing anything that would
+/* Parses the text of an exercise.toml (strict, as bundle_meta). */
+int exercise_meta_parse(const char *data, size_t len, struct exercise_meta *meta, char *err,
+                        size_t errlen);
+/* Writes tests/, files/ and exercise.toml under dir (which must exist), refusing anything that would
  * leave it (O_NOFOLLOW, mkdirat). Returns 0 or -errno with err. */
 int bundle_extract(const struct bundle *b, const char *dir, char *err, size_t errlen);

@@ -532,6 +532,15 @@ int cg_attach(struct cg_job *job, pid_t pid)
 	return 0;
 }
 
+size_t cg_dirs(const struct cg_job *job, const char **dirs, size_t max)
+{
+	size_t n = 0;
+	for (int c = 0; c < CG_NCTL && n < max; c++)
+		if (job->dir[c])
+			dirs[n++] = job->dir[c];
+	return n;
+}
+
 /* Signals every pid listed in the job's cgroup.procs. */
 static int kill_listed(struct cg_job *job)
 {

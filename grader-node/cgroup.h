@@ -40,6 +40,10 @@ int cg_create(struct cg_root *root, const char *name, const struct cg_limits *li
               struct cg_job **out, char *err, size_t errlen);
 /* Moves pid into the job (every hierarchy). 0 or -errno. */
 int cg_attach(struct cg_job *job, pid_t pid);
+/* The job's directories (one per v1 hierarchy, one on v2), for a process that joins
+ * the job itself by writing to <dir>/cgroup.procs (the zygote's children) and for
+ * reading its memory events. Pointers valid until cg_destroy. Returns the count. */
+size_t cg_dirs(const struct cg_job *job, const char **dirs, size_t max);
 /* SIGKILLs every process in the job: v2 cgroup.kill when present, v1 freezes first when
  * the freezer is mounted. Call again until cg_empty(): a process forked between the read
  * of cgroup.procs and the kill is caught on the next call. Returns the number of

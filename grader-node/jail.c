@@ -237,12 +237,13 @@ static int step_check(struct ctx *c)
 	for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
 		if (paths[i] && !path_ok(paths[i]))
 			return fail(c, EINVAL, "path '%s' is not absolute and canonical", paths[i]);
-	/* The venv and the runtime keep their paths: not where the sandbox mounts its own
-	 * fresh trees (they would be hidden), nor over the view's fixed parts. */
+	/* The venv keeps its path: not where the sandbox mounts its own fresh trees (it
+	 * would be hidden), nor over the view's fixed parts. The runtime goes to its fixed
+	 * place, wherever the node installed it. */
 	static const char *const reserved[] = { "/tmp", "/dev",       "/proc",
 		                                "/etc", GQ_JAIL_WORK, "/gradeq" };
-	const char *kept[] = { p->venv, p->runtime };
-	for (size_t i = 0; i < 2; i++)
+	const char *kept[] = { p->venv };
+	for (size_t i = 0; i < 1; i++)
 		for (size_t r = 0; kept[i] && r < sizeof reserved / sizeof *reserved; r++) {
 			size_t n = strlen(reserved[r]);
 			if (strncmp(kept[i], reserved[r], n) == 0 &&
@@ -436,15 +437,15 @@ static int step_etc(struct ctx *c)
 	return 0;
 }
 
-/* The venv and the runtime at their own paths (pyvenv.cfg, sys.path and scripts name
- * absolute paths), read-only, exec allowed (extension modules). */
+/* The venv at its own path (pyvenv.cfg, sys.path and scripts name absolute paths) and
+ * the runtime at GQ_JAIL_RUNTIME, read-only, exec allowed (extension modules). */
 static int step_python(struct ctx *c)
 {
 	int rc = 0;
 	if (c->venv[0])
 		rc = bind_dir(c, c->venv, c->p->venv, MS_RDONLY | MS_NOSUID | MS_NODEV);
 	if (rc == 0 && c->runtime[0])
-		rc = bind_dir(c, c->runtime, c->p->runtime, MS_RDONLY | MS_NOSUID | MS_NODEV);
+		rc = bind_dir(c, c->runtime, GQ_JAIL_RUNTIME, MS_RDONLY | MS_NOSUID | MS_NODEV);
 	return rc;
 }
 
@@ -588,7 +589,7 @@ static int step_verify(struct ctx *c)
 		{ "/usr", true },
 		{ "/dev", true },
 		{ c->venv[0] ? c->p->venv : NULL, true },
-		{ c->runtime[0] ? c->p->runtime : NULL, true },
+		{ c->runtime[0] ? GQ_JAIL_RUNTIME : NULL, true },
 		{ c->tests[0] ? GQ_JAIL_TESTS : NULL, true },
 		{ c->work[0] ? GQ_JAIL_WORK : NULL, false },
 		{ "/tmp", false },

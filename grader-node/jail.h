@@ -32,6 +32,7 @@ extern "C" {
 /* Fixed paths inside the sandbox. */
 #define GQ_JAIL_WORK "/work"
 #define GQ_JAIL_TESTS "/gradeq/tests"
+#define GQ_JAIL_RUNTIME "/gradeq/runtime"
 
 /* Upper bound of gq_jail_probe, in seconds. */
 #define GQ_JAIL_PROBE_TIMEOUT_S 10
@@ -44,8 +45,8 @@ extern "C" {
 struct gq_jail_params {
 	unsigned version;     /* GQ_JAIL_ABI */
 	const char *venv;     /* grading venv: read-only at the same path; NULL: none */
-	const char *runtime;  /* Python runtime dir (e.g. a non-/usr prefix): read-only at the
-	                       * same path; NULL: none (a runtime under /usr is already there) */
+	const char *runtime;  /* Python runtime dir: read-only at /gradeq/runtime (wherever the
+	                       * node installed it); NULL: none */
 	const char *work;     /* host dir bound read-write at /work, the cwd; NULL: no /work,
 	                       * cwd "/" */
 	const char *tests;    /* host dir bound read-only at /gradeq/tests; NULL (the student

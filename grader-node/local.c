@@ -20,13 +20,19 @@
 #include "score.h"
 #include "util.h"
 
-#ifndef GQ_HARNESS_DEFAULT
-#define GQ_HARNESS_DEFAULT "/usr/local/share/gradeq/harness.py"
+#ifndef GQ_RUNTIME_SOURCE
+#define GQ_RUNTIME_SOURCE "/usr/local/share/gradeq/runtime"
+#endif
+#ifndef GQ_JAIL_BUILT
+#define GQ_JAIL_BUILT "/usr/local/lib/libgradeq-jail.so"
 #endif
 
 static const char usage[] =
 	"usage: gradeq-grade-local [options] EXERCISE_DIR SUBMISSION.py\n"
-	"  --no-sandbox        run the harness without bubblewrap (rlimits, cgroup, uid stay)\n"
+	"  --runner MODE       warm (default: a zygote forks the job's processes), cold (the\n"
+	"                      same from a fresh interpreter) or bwrap (the single-process\n"
+	"                      harness in bubblewrap)\n"
+	"  --no-sandbox        bwrap runner without bubblewrap (rlimits, cgroup, uid stay)\n"
 	"  --json              machine-readable result on stdout\n"
 	"  --timeout S         wall clock limit (default: exercise.toml, else 60)\n"
 	"  --memory MB         cgroup memory limit (default: exercise.toml, else 1024)\n"
@@ -36,7 +42,8 @@ static const char usage[] =
 	"  --nproc N           processes of the job (default 512)\n"
 	"  --show-output       print the captured output tail (text mode)\n"
 	"  --venv DIR          grading venv (default /opt/gradeq/venv)\n"
-	"  --harness FILE      harness.py (default " GQ_HARNESS_DEFAULT ")\n"
+	"  --runtime DIR       the grading runtime (default " GQ_RUNTIME_SOURCE ")\n"
+	"  --jail-lib FILE     libgradeq-jail.so (default " GQ_JAIL_BUILT ")\n"
 	"  --bwrap FILE        bubblewrap binary (default /usr/bin/bwrap)\n"
 	"  --uid BASE          sandbox base uid (default 60000), --slot N adds N\n"
 	"  --work-root DIR     where the job directory is made (default: a fresh /tmp dir);\n"
@@ -47,7 +54,8 @@ struct opts {
 	long long timeout_s, memory_mb, output_kb, nproc, uid, slot;
 	double max_points;
 	bool have_max_points;
-	const char *venv, *harness, *bwrap, *work_root, *exercise, *submission;
+	const char *venv, *runtime, *jail_lib, *bwrap, *work_root, *exercise, *submission;
+	enum runner_mode mode;
 };
 
 struct result {
@@ -108,14 +116,25 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			}
 			o->have_max_points = true;
 			i++;
-		} else if (strcmp(a, "--venv") == 0 || strcmp(a, "--harness") == 0 ||
-		           strcmp(a, "--bwrap") == 0 || strcmp(a, "--work-root") == 0) {
+		} else if (strcmp(a, "--runner") == 0) {
+			if (!next || (strcmp(next, "warm") && strcmp(next, "cold") &&
+			              strcmp(next, "bwrap"))) {
+				fprintf(stderr, "gradeq-grade-local: --runner warm|cold|bwrap\n");
+				return -1;
+			}
+			o->mode = next[0] == 'w' ? RUNNER_WARM : next[0] == 'c' ? RUNNER_COLD
+			                                                         : RUNNER_BWRAP;
+			i++;
+		} else if (strcmp(a, "--venv") == 0 || strcmp(a, "--runtime") == 0 ||
+		           strcmp(a, "--jail-lib") == 0 || strcmp(a, "--bwrap") == 0 ||
+		           strcmp(a, "--work-root") == 0) {
 			if (!next) {
 				fprintf(stderr, "gradeq-grade-local: %s needs a value\n", a);
 				return -1;
 			}
 			const char **dst = a[2] == 'v'   ? &o->venv
-			                   : a[2] == 'h' ? &o->harness
+			                   : a[2] == 'r' ? &o->runtime
+			                   : a[2] == 'j' ? &o->jail_lib
 			                   : a[2] == 'b' ? &o->bwrap
 			                                 : &o->work_root;
 			*dst = next;
@@ -250,7 +269,8 @@ int main(int argc, char **argv)
 		          .nproc = 512,
 		          .output_kb = 256,
 		          .venv = "/opt/gradeq/venv",
-		          .harness = GQ_HARNESS_DEFAULT,
+		          .runtime = GQ_RUNTIME_SOURCE,
+		          .jail_lib = GQ_JAIL_BUILT,
 		          .bwrap = "/usr/bin/bwrap" };
 	if (parse_opts(argc, argv, &o) < 0)
 		return 2;
@@ -294,16 +314,22 @@ int main(int argc, char **argv)
 		own_root = true;
 	}
 
-	char harness[PATH_MAX];
-	if (!realpath(o.harness, harness))
-		snprintf(harness, sizeof harness, "%s", o.harness);
+	char runtime[PATH_MAX], jail[PATH_MAX];
+	if (!realpath(o.runtime, runtime))
+		snprintf(runtime, sizeof runtime, "%s", o.runtime);
+	if (!realpath(o.jail_lib, jail))
+		snprintf(jail, sizeof jail, "%s", o.jail_lib);
 	struct runner_config cfg = {
+		.mode = o.no_sandbox ? RUNNER_BWRAP : o.mode,
+		.slots = (unsigned)o.slot + 1,
 		.use_bubblewrap = !o.no_sandbox,
 		.bwrap = o.bwrap,
 		.venv = o.venv,
-		.harness = harness,
+		.runtime = runtime,
+		.jail_lib = jail,
 		.work_root = work_root,
 		.base_uid = (unsigned)o.uid,
+		.tests_uid = (unsigned)o.uid + 50,
 		.cpu_s = 600,
 		.nproc = (unsigned)o.nproc,
 		.nofile = 256,

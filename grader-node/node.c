@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "bundle.h"
 #include "codec.h"
 #include "fetch.h"
 #include "heartbeat.h"
@@ -49,6 +50,8 @@
 #include "names.h"
 #include "node_config.h"
 #include "runner.h"
+#include "published.h"
+#include "records.h"
 #include "score.h"
 #include "store.h"
 #include "util.h"
@@ -65,9 +68,10 @@
 #define FEEDBACK_NAME_MAX 512
 #define FEEDBACK_MSG_MAX 2048
 
-enum job_state { J_MARK, J_SOURCE, J_BUNDLE, J_RUN, J_PERSIST };
+enum job_state { J_MARK, J_SOURCE, J_BUNDLE, J_TESTLIST, J_COLLECT, J_RUN, J_PERSIST };
 
-static const char *const state_name[] = { "mark", "source", "bundle", "run", "persist" };
+static const char *const state_name[] = { "mark",    "source", "bundle", "testlist",
+	                                  "collect", "run",    "persist" };
 
 struct job {
 	struct node *n;
@@ -83,6 +87,9 @@ struct job {
 	char *src;
 	size_t src_len;
 	char bundle_dir[PATH_MAX];
+	struct pub_list *pub;      /* the bundle's published test list (owned) */
+	struct exercise_meta meta; /* the bundle's exercise.toml */
+	bool have_meta;
 	struct run *run;
 	struct event *timer;
 	char name[80];
@@ -318,6 +325,7 @@ static void job_free(struct job *j)
 	if (j->timer)
 		event_free(j->timer);
 	free(j->src);
+	pub_free(j->pub);
 	free(j->feedback);
 	free(j->tail);
 	free(j->message);
@@ -486,7 +494,167 @@ static void on_bundle(void *arg, int err, const char *why, const char *dir)
 	}
 	snprintf(j->bundle_dir, sizeof j->bundle_dir, "%s", dir);
 	j->t_fetched = util_mono_ms();
+	/* exercise.toml (extracted with the bundle): isolation, call limit, max_points */
+	char path[PATH_MAX + 32], *text = NULL, why2[256];
+	size_t len;
+	snprintf(path, sizeof path, "%s/exercise.toml", dir);
+	memset(&j->meta, 0, sizeof j->meta);
+	j->have_meta = false;
+	int r = util_read_file(path, 64 * 1024, &text, &len);
+	if (r == 0) {
+		if (exercise_meta_parse(text, len, &j->meta, why2, sizeof why2) < 0) {
+			free(text);
+			infra_error(j, why2);
+			return;
+		}
+		j->have_meta = true;
+		free(text);
+	}
+	j->st = J_TESTLIST;
+	job_step(j);
+}
+
+/* ---- TESTLIST and COLLECT: the bundle's published test list ---- */
+
+static void pub_path(const struct job *j, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/published.json", j->bundle_dir);
+}
+
+static void have_list(struct job *j, struct pub_list *p)
+{
+	pub_free(j->pub);
+	j->pub = p;
+	char path[PATH_MAX + 32], err[256];
+	pub_path(j, path, sizeof path);
+	if (pub_save(p, path, err, sizeof err) < 0)
+		LOG_WARN("job %s: caching the test list: %s", j->name, err);
 	j->st = J_RUN;
+	job_step(j);
+}
+
+static void on_list_set(void *arg, struct redisReply *r, const char *err)
+{
+	struct job *j = arg;
+	j->io_pending = false;
+	if (j->abandon || j->n->freeing) {
+		job_release(j, false);
+		return;
+	}
+	if (!r) {
+		redis_retry(j, err);
+		return;
+	}
+	j->redis_tries = 0;
+	/* SET NX: another node may have stored the list first; the lists of one bundle are
+	 * the same (collected from the bundle alone), so ours is used either way */
+	struct pub_list *p = j->pub;
+	j->pub = NULL;
+	have_list(j, p);
+}
+
+static void on_collect_done(struct run *run, const struct run_outcome *o, void *arg)
+{
+	struct job *j = arg;
+	struct node *n = j->n;
+	j->run = NULL;
+	if (o->kind == RUN_INFRA_ERROR) {
+		if (n->force || n->freeing || j->abandon) {
+			job_release(j, false);
+			return;
+		}
+		infra_error(j, o->error[0] ? o->error : "collecting the tests failed");
+		return;
+	}
+	char why[512];
+	if (strcmp(o->verdict, "ok") != 0 || !o->rec) {
+		snprintf(why, sizeof why, "the exercise's hidden tests cannot be collected (%s): %s",
+		         o->verdict, o->error);
+		infra_error(j, why);
+		return;
+	}
+	const char **names = calloc(PUB_TESTS_MAX, sizeof *names);
+	double *weights = calloc(PUB_TESTS_MAX, sizeof *weights);
+	struct pub_list *p = NULL;
+	size_t cnt = names && weights ? rec_collected(o->rec, names, weights, PUB_TESTS_MAX) : 0;
+	if (names && weights && cnt == 0)
+		snprintf(why, sizeof why, "the exercise has no hidden tests to collect");
+	else if (names && weights)
+		p = pub_new(cnt, names, weights, why, sizeof why);
+	else
+		snprintf(why, sizeof why, "out of memory");
+	free(names);
+	free(weights);
+	if (!p) {
+		infra_error(j, why);
+		return;
+	}
+	LOG_INFO("bundle %.12s: %zu test(s) collected and published (total weight %g)",
+	         j->gj->tests_hash, p->n, p->total);
+	char *json = pub_json(p);
+	if (!json) {
+		pub_free(p);
+		infra_error(j, "out of memory");
+		return;
+	}
+	char key[128];
+	snprintf(key, sizeof key, "gq:published:%s", j->gj->tests_hash);
+	const char *argv[] = { "SET", key, json, "NX" };
+	size_t lens[] = { 3, strlen(key), strlen(json), 2 };
+	pub_free(j->pub);
+	j->pub = p;
+	int r = store_cmd(n->store, on_list_set, j, 4, argv, lens);
+	free(json);
+	if (r == 0)
+		j->io_pending = true;
+	else
+		redis_retry(j, store_last_error(n->store));
+}
+
+static void start_collect(struct job *j)
+{
+	struct node *n = j->n;
+	char err[256] = "", name[96];
+	snprintf(name, sizeof name, "%.40s-list%d", j->sj.id, j->infra_tries);
+	snprintf(j->name, sizeof j->name, "%s", name);
+	struct run_spec spec = { .name = j->name,
+		                 .slot = j->slot,
+		                 .bundle_dir = j->bundle_dir,
+		                 .source = "",
+		                 .source_len = 0,
+		                 .collect = true };
+	int r = runner_start(n->runner, &spec, on_collect_done, j, &j->run, err, sizeof err);
+	if (r < 0) {
+		char why[300];
+		snprintf(why, sizeof why, "sandbox did not start: %s", err[0] ? err : strerror(-r));
+		infra_error(j, why);
+	}
+}
+
+static void on_list_get(void *arg, struct redisReply *r, const char *err)
+{
+	struct job *j = arg;
+	j->io_pending = false;
+	if (j->abandon || j->n->freeing) {
+		job_release(j, false);
+		return;
+	}
+	if (!r) {
+		redis_retry(j, err);
+		return;
+	}
+	j->redis_tries = 0;
+	if (r->type == REDIS_REPLY_STRING) {
+		char why[256];
+		struct pub_list *p = pub_parse(r->str, r->len, why, sizeof why);
+		if (p) {
+			have_list(j, p);
+			return;
+		}
+		LOG_WARN("job %s: gq:published:%.12s is invalid (%s); collecting again", j->name,
+		         j->gj->tests_hash, why);
+	}
+	j->st = J_COLLECT;
 	job_step(j);
 }
 
@@ -528,7 +696,13 @@ static void on_run_done(struct run *r, const struct run_outcome *o, void *arg)
 		infra_error(j, "out of memory building the result");
 		return;
 	}
+	if (o->unlisted)
+		LOG_WARN("job %s: %zu report(s) of tests that are not in the published list "
+		         "(ignored)",
+		         j->name, o->unlisted);
 	j->res.status = "done";
+	j->res.isolation = o->isolation;
+	j->res.runner = o->runner;
 	j->res.verdict = o->verdict ? o->verdict : "crashed";
 	j->res.score = o->score;
 	j->res.max = o->max_score;
@@ -556,13 +730,16 @@ static void start_run(struct job *j)
 		.bundle_dir = j->bundle_dir,
 		.source = j->src,
 		.source_len = j->src_len,
-		.max_points = j->gj->max_points,
+		.max_points = j->have_meta ? j->meta.max_points : j->gj->max_points,
 		.timeout_s = l ? clamp_u(l->timeout_s, n->cfg.max_timeout_s) : 0,
 		.memory_mb = l ? clamp_u(l->memory_mb, n->cfg.max_memory_mb) : 0,
 		.cpu_s = l ? l->cpu_s : 0,
 		.nproc = l ? l->nproc : 0,
 		.output_kb = l ? l->output_kb : 0,
 		.safety_check = j->gj->safety_check,
+		.pub = j->pub,
+		.in_process = j->meta.in_process,
+		.call_timeout_s = (unsigned)j->meta.call_timeout_s,
 	};
 	j->t_run_start = util_mono_ms();
 	int r = runner_start(n->runner, &spec, on_run_done, j, &j->run, err, sizeof err);
@@ -663,6 +840,28 @@ static void job_step(struct job *j)
 		r = fetch_bundle(n->store, n->cfg.cache_dir, j->gj->tests_hash, on_bundle, j);
 		break;
 	}
+	case J_TESTLIST: {
+		char path[PATH_MAX + 32], why[256];
+		int rc;
+		pub_path(j, path, sizeof path);
+		struct pub_list *p = pub_load(path, &rc, why, sizeof why);
+		if (p) {
+			pub_free(j->pub);
+			j->pub = p;
+			j->st = J_RUN;
+			start_run(j);
+			return;
+		}
+		char key[128];
+		snprintf(key, sizeof key, "gq:published:%s", j->gj->tests_hash);
+		const char *argv[] = { "GET", key };
+		size_t lens[] = { 3, strlen(key) };
+		r = store_cmd(n->store, on_list_get, j, 2, argv, lens);
+		break;
+	}
+	case J_COLLECT:
+		start_collect(j);
+		return;
 	case J_RUN:
 		start_run(j);
 		return;
@@ -970,12 +1169,18 @@ struct node *node_new(struct event_base *base, const struct node_config *cfg, ch
 		snprintf(cg_parent, sizeof cg_parent, "gradeq-%.16s-%.8s", h, wh);
 	}
 	struct runner_config rc = {
+		.mode = strcmp(cfg->runner_mode, "cold") == 0    ? RUNNER_COLD
+		        : strcmp(cfg->runner_mode, "bwrap") == 0 ? RUNNER_BWRAP
+		                                                 : RUNNER_WARM,
+		.slots = n->nslots,
 		.cgroup_name = cg_parent,
 		.use_bubblewrap = cfg->use_bubblewrap,
 		.venv = cfg->venv,
-		.harness = cfg->harness,
+		.runtime = cfg->runtime,
+		.jail_lib = cfg->jail_lib,
 		.work_root = cfg->work_dir,
 		.base_uid = (unsigned)cfg->sandbox_uid,
+		.tests_uid = (unsigned)cfg->tests_uid,
 		.cpu_s = (unsigned)cfg->rl_cpu,
 		.nproc = (unsigned)cfg->rl_nproc,
 		.nofile = (unsigned)cfg->rl_nofile,
@@ -997,8 +1202,13 @@ struct node *node_new(struct event_base *base, const struct node_config *cfg, ch
 		snprintf(err, errlen, "sandbox: %s", why);
 		goto fail;
 	}
-	LOG_INFO("sandbox ready (cgroup %s, %u slot(s), harness %s)", runner_cgroup_mode(n->runner),
-	         n->nslots, cfg->harness);
+	if (runner_fallback_reason(n->runner)[0])
+		LOG_WARN("%s; its results record isolation \"in-process\" (forgeable: see "
+		         "docs/security.md)",
+		         runner_fallback_reason(n->runner));
+	LOG_INFO("sandbox ready (cgroup %s, %u slot(s), %s runner, runtime %s)",
+	         runner_cgroup_mode(n->runner), n->nslots, runner_mode_name(n->runner),
+	         cfg->runtime);
 
 	n->store = store_new(base, cfg->redis_host, cfg->redis_port, on_store_state, n);
 	if (!n->store) {

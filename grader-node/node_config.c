@@ -11,24 +11,31 @@
 #include "names.h"
 #include "util.h"
 
-#ifndef GQ_HARNESS_INSTALLED
-#define GQ_HARNESS_INSTALLED "/usr/local/share/gradeq/harness.py"
+#ifndef GQ_RUNTIME_INSTALLED
+#define GQ_RUNTIME_INSTALLED "/usr/local/share/gradeq/runtime"
+#endif
+#ifndef GQ_JAIL_INSTALLED
+#define GQ_JAIL_INSTALLED "/usr/local/lib/gradeq/libgradeq-jail.so"
 #endif
 
-/* Where the harness is when nothing says otherwise: next to the sources if this binary
- * runs from the build tree (GQ_BUILD_DIR), else where `cmake --install` put it. */
-static void default_harness(char *out, size_t outlen)
+/* Where the runtime and the jail library are when nothing says otherwise: the source and
+ * build trees if this binary runs from the build tree (GQ_BUILD_DIR), else where `cmake
+ * --install` put them. */
+static void default_paths(struct node_config *c)
 {
-	snprintf(out, outlen, "%s", GQ_HARNESS_INSTALLED);
-#if defined(GQ_BUILD_DIR) && defined(GQ_HARNESS_SOURCE)
+	snprintf(c->runtime, sizeof c->runtime, "%s", GQ_RUNTIME_INSTALLED);
+	snprintf(c->jail_lib, sizeof c->jail_lib, "%s", GQ_JAIL_INSTALLED);
+#if defined(GQ_BUILD_DIR) && defined(GQ_RUNTIME_SOURCE) && defined(GQ_JAIL_BUILT)
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (n <= 0)
 		return;
 	exe[n] = '\0';
 	size_t bl = strlen(GQ_BUILD_DIR);
-	if (strncmp(exe, GQ_BUILD_DIR, bl) == 0 && exe[bl] == '/')
-		snprintf(out, outlen, "%s", GQ_HARNESS_SOURCE);
+	if (strncmp(exe, GQ_BUILD_DIR, bl) == 0 && exe[bl] == '/') {
+		snprintf(c->runtime, sizeof c->runtime, "%s", GQ_RUNTIME_SOURCE);
+		snprintf(c->jail_lib, sizeof c->jail_lib, "%s", GQ_JAIL_BUILT);
+	}
 #endif
 }
 
@@ -43,8 +50,10 @@ void node_config_defaults(struct node_config *c)
 	snprintf(c->work_dir, sizeof c->work_dir, "/var/lib/gradeq/work");
 	snprintf(c->cache_dir, sizeof c->cache_dir, "/var/lib/gradeq/cache");
 	snprintf(c->venv, sizeof c->venv, "/opt/gradeq/venv");
-	default_harness(c->harness, sizeof c->harness);
+	default_paths(c);
 	c->sandbox_uid = 60000;
+	c->tests_uid = 0; /* sandbox_uid + 50 */
+	snprintf(c->runner_mode, sizeof c->runner_mode, "warm");
 	snprintf(c->log_level, sizeof c->log_level, "info");
 	snprintf(c->kafka_brokers, sizeof c->kafka_brokers, "127.0.0.1:9092");
 	snprintf(c->kafka_topic, sizeof c->kafka_topic, "gradeq.jobs");
@@ -86,8 +95,11 @@ int node_config_load(const char *path, struct node_config *c, char *err, size_t 
 		STR("node", "work_dir", work_dir),
 		STR("node", "cache_dir", cache_dir),
 		STR("node", "venv", venv),
-		STR("node", "harness", harness),
+		STR("node", "runtime", runtime),
+		STR("node", "jail_lib", jail_lib),
 		INT("node", "sandbox_uid", sandbox_uid, 1000, 4000000000.0),
+		INT("node", "tests_uid", tests_uid, 1000, 4000000000.0),
+		STR("runner", "mode", runner_mode),
 		STR("node", "log_level", log_level),
 		STR("kafka", "brokers", kafka_brokers),
 		STR("kafka", "topic", kafka_topic),
@@ -137,12 +149,31 @@ int node_config_check(struct node_config *c, char *err, size_t errlen)
 	const char *dirs[][2] = { { "node.work_dir", c->work_dir },
 		                  { "node.cache_dir", c->cache_dir },
 		                  { "node.venv", c->venv },
-		                  { "node.harness", c->harness } };
+		                  { "node.runtime", c->runtime },
+		                  { "node.jail_lib", c->jail_lib } };
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
 		if (dirs[i][1][0] != '/') {
 			snprintf(err, errlen, "%s must be an absolute path", dirs[i][0]);
 			return -EINVAL;
 		}
+	}
+	if (strcmp(c->runner_mode, "warm") != 0 && strcmp(c->runner_mode, "cold") != 0 &&
+	    strcmp(c->runner_mode, "bwrap") != 0) {
+		snprintf(err, errlen, "runner.mode must be warm, cold or bwrap, not \"%s\"",
+		         c->runner_mode);
+		return -EINVAL;
+	}
+	if (!c->tests_uid)
+		c->tests_uid = c->sandbox_uid + 50;
+	/* the two uid ranges [uid, uid + slots) must not meet: a student process must never
+	 * share its uid with a tests process */
+	if (c->tests_uid < c->sandbox_uid + c->slots && c->sandbox_uid < c->tests_uid + c->slots) {
+		snprintf(err, errlen,
+		         "node.tests_uid %lld..%lld overlaps node.sandbox_uid %lld..%lld (slots %lld): "
+		         "set node.tests_uid apart",
+		         c->tests_uid, c->tests_uid + c->slots - 1, c->sandbox_uid,
+		         c->sandbox_uid + c->slots - 1, c->slots);
+		return -EINVAL;
 	}
 	if (!c->kafka_brokers[0] || !c->kafka_topic[0] || !c->kafka_group[0]) {
 		snprintf(err, errlen, "kafka.brokers, kafka.topic and kafka.group must be set");

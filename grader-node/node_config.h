@@ -13,8 +13,10 @@ struct node_config {
 	char work_dir[PATH_MAX];
 	char cache_dir[PATH_MAX];
 	char venv[PATH_MAX];
-	char harness[PATH_MAX];
-	long long sandbox_uid;
+	char runtime[PATH_MAX];  /* the grading runtime's sources (harness.py, zygote.py...) */
+	char jail_lib[PATH_MAX]; /* libgradeq-jail.so, loaded by the zygotes */
+	long long sandbox_uid;   /* student processes: sandbox_uid + slot */
+	long long tests_uid;     /* tests processes: tests_uid + slot (default sandbox_uid+50) */
 	char log_level[16];
 	/* [kafka] */
 	char kafka_brokers[1024];
@@ -28,12 +30,15 @@ struct node_config {
 	long long rl_cpu, rl_nproc, rl_nofile, rl_as, rl_fsize, rl_stack;
 	/* [security] */
 	bool use_bubblewrap;
+	/* [runner] */
+	char runner_mode[16]; /* warm | cold | bwrap */
 	/* [limits] */
 	long long timeout_s, max_timeout_s, memory_mb, max_memory_mb, output_kb, tmp_mb;
 };
 
-/* Fills in the documented defaults (node.id = host name; node.harness = the installed
- * harness, or the source tree's when the binary runs from its build directory). */
+/* Fills in the documented defaults (node.id = host name; node.runtime and node.jail_lib =
+ * the installed ones, or the source and build trees' when the binary runs from its build
+ * directory). */
 void node_config_defaults(struct node_config *c);
 /* Loads path over c and checks it. Returns 0 or a negative errno with err
  * ("path:line: reason" or "path: reason"). */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mpk.h"
+#include "published.h"
 #include "score.h"
 
 enum outcome { OC_NOT_RUN, OC_PASSED, OC_FAILED, OC_ERROR, OC_SKIPPED };
@@ -27,7 +28,7 @@ struct rec_stream {
 	size_t body_len, body_have;
 	size_t total;
 	unsigned nrecords;
-	bool violated, final, tests_started;
+	bool violated, final, tests_started, published;
 	char violation[160];
 	struct rec_state st;
 	char *detail;
@@ -121,7 +122,25 @@ static size_t utf8_len(const unsigned char *p, size_t n)
 	return len;
 }
 
-char *rec_clean_string(const char *s, size_t len)
+/* Code points that must not reach a terminal or a page as they are. */
+static bool cp_inert_space(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F || cp == 0x061C ||
+	       cp == 0x2028 || cp == 0x2029;
+}
+
+static unsigned cp_of(const unsigned char *p, size_t n)
+{
+	if (n == 1)
+		return p[0];
+	unsigned cp = p[0] & (0x7Fu >> n);
+	for (size_t i = 1; i < n; i++)
+		cp = (cp << 6) | (p[i] & 0x3Fu);
+	return cp;
+}
+
+static char *clean(const char *s, size_t len, bool line)
 {
 	char *out = malloc(len + 1);
 	if (!out)
@@ -134,8 +153,11 @@ char *rec_clean_string(const char *s, size_t len)
 			out[o++] = '?';
 			i++;
 		} else if (n == 1 && (p[i] < 0x20 || p[i] == 0x7F)) {
-			out[o++] = p[i] == '\n' || p[i] == '\t' ? (char)p[i] : ' ';
+			out[o++] = !line && (p[i] == '\n' || p[i] == '\t') ? (char)p[i] : ' ';
 			i++;
+		} else if (n > 1 && cp_inert_space(cp_of(p + i, n))) {
+			out[o++] = ' '; /* shorter than the sequence: fits */
+			i += n;
 		} else {
 			memcpy(out + o, p + i, n);
 			o += n;
@@ -144,6 +166,16 @@ char *rec_clean_string(const char *s, size_t len)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+char *rec_clean_string(const char *s, size_t len)
+{
+	return clean(s, len, false);
+}
+
+char *rec_clean_line(const char *s, size_t len)
+{
+	return clean(s, len, true);
 }
 
 /* -- records -------------------------------------------------------------------------- */
@@ -226,6 +258,8 @@ static struct rec_test *find_test(struct rec_stream *s, const char *name)
 
 static int on_collected(struct rec_stream *s, const msgpack_object *m)
 {
+	if (s->published)
+		return 0; /* the published list decides; counted against the caps only */
 	if (s->tests_started)
 		return violate(s, "collected after tests started");
 	const msgpack_object *arr = mpk_map_get(m, "tests");
@@ -256,7 +290,7 @@ static int on_collected(struct rec_stream *s, const msgpack_object *m)
 			return violate(s, "test weight out of range");
 		struct rec_test *t = &s->tests[s->ntests];
 		memset(t, 0, sizeof *t);
-		if (!(t->name = rec_clean_string(name->ptr, name->size)))
+		if (!(t->name = rec_clean_line(name->ptr, name->size)))
 			return violate(s, "out of memory");
 		t->weight = w;
 		s->ntests++;
@@ -291,11 +325,15 @@ static int on_test(struct rec_stream *s, const msgpack_object *m)
 			o = outcomes[i].o;
 	if (o == OC_NOT_RUN)
 		return violate(s, "unknown test outcome");
-	char *clean = rec_clean_string(name, nl);
-	if (!clean)
+	char *cname = rec_clean_line(name, nl);
+	if (!cname)
 		return violate(s, "out of memory");
-	struct rec_test *t = find_test(s, clean);
-	free(clean);
+	struct rec_test *t = find_test(s, cname);
+	free(cname);
+	if (!t && s->published) {
+		s->st.nunlisted++; /* not in the published list: earns nothing */
+		return 0;
+	}
 	if (!t)
 		return violate(s, "test record for a test never collected");
 	if (t->outcome != OC_NOT_RUN)
@@ -306,6 +344,22 @@ static int on_test(struct rec_stream *s, const msgpack_object *m)
 	s->st.nreported++;
 	if (el == 11 && memcmp(exc, "MemoryError", 11) == 0)
 		s->st.memory_error = true;
+	const char *ev;
+	size_t evl;
+	if (opt_str(m, "ev", 32, &ev, &evl) < 0)
+		return violate(s, "malformed test record");
+#define EV(lit) (evl == sizeof(lit) - 1 && memcmp(ev, lit, evl) == 0)
+	if (EV("timeout")) {
+		s->st.ev_timeout = true;
+		s->st.ntimeouts++;
+	} else if (EV("memory")) {
+		s->st.ev_memory = true;
+	} else if (EV("output_limit")) {
+		s->st.ev_output = true;
+	} else if (EV("crashed")) {
+		s->st.ev_crashed = true;
+	}
+#undef EV
 	return 0;
 }
 
@@ -432,6 +486,36 @@ int rec_feed(struct rec_stream *s, const char *buf, size_t len, int64_t now_ms)
 	return 0;
 }
 
+/* -- the published list ------------------------------------------------------------- */
+
+int rec_set_published(struct rec_stream *s, const struct pub_list *p)
+{
+	if (s->ntests || s->tests_started)
+		return -EINVAL;
+	if (p->n && !(s->tests = calloc(p->n, sizeof *s->tests)))
+		return -ENOMEM;
+	s->cap = p->n;
+	for (size_t i = 0; i < p->n; i++) {
+		if (!(s->tests[i].name = strdup(p->names[i])))
+			return -ENOMEM; /* rec_free frees the ones made */
+		s->tests[i].weight = p->weights[i];
+		s->ntests = i + 1;
+	}
+	s->published = true;
+	s->st.ncollected = s->ntests;
+	return close_collection(s) < 0 ? -ENOMEM : 0;
+}
+
+size_t rec_collected(const struct rec_stream *s, const char **names, double *weights, size_t max)
+{
+	size_t n = s->ntests < max ? s->ntests : max;
+	for (size_t i = 0; i < n; i++) {
+		names[i] = s->tests[i].name;
+		weights[i] = s->tests[i].weight;
+	}
+	return n;
+}
+
 /* -- scoring -------------------------------------------------------------------------- */
 
 int rec_score(const struct rec_stream *s, double max_points, bool zero, const char *verdict,
@@ -469,8 +553,10 @@ int rec_score(const struct rec_stream *s, double max_points, bool zero, const ch
 			return -ENOMEM;
 		}
 	}
-	out->score = score_round2(sum);
 	out->max_score = score_round2(max_points > 0 ? max_points : total);
+	out->score = score_round2(sum);
+	if (out->score > out->max_score) /* rounding: never above the maximum */
+		out->score = out->max_score;
 	return 0;
 }
 

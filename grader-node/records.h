@@ -20,6 +20,7 @@
 #define REC_DEPTH_MAX 4   /* {collected: [[name, weight]]} */
 
 struct rec_stream;
+struct pub_list;
 
 /* What has been seen so far; times are the now_ms given to rec_feed() when the record
  * arrived (0: not yet). */
@@ -30,6 +31,13 @@ struct rec_state {
 	int64_t t_hello, t_imported, t_end;
 	const char *detail; /* import error message or rejection reason; "" */
 	size_t ncollected, nreported;
+	/* with a published list: reports of tests it does not list (ignored) */
+	size_t nunlisted;
+	/* what happened to the student process during some test (two-process runtime):
+	 * a call hung, the process was killed by the memory limit, printed past the cap,
+	 * or died */
+	bool ev_timeout, ev_memory, ev_output, ev_crashed;
+	size_t ntimeouts; /* tests that failed because a call hung */
 };
 
 struct rec_stream *rec_new(void); /* NULL on ENOMEM */
@@ -37,6 +45,14 @@ void rec_free(struct rec_stream *s);
 /* Consumes bytes read from the result pipe. 0, or -EBADMSG once the stream is violated
  * (then and later: nothing more is read). */
 int rec_feed(struct rec_stream *s, const char *buf, size_t len, int64_t now_ms);
+/* Scores this stream against a published test list (copied; call before rec_feed): the
+ * stream's own "collected" records are then ignored, a test report of an id the list
+ * does not have is ignored and counted (nunlisted), and every listed test that is never
+ * reported scores 0. Returns 0 or -ENOMEM. */
+int rec_set_published(struct rec_stream *s, const struct pub_list *p);
+/* The tests the stream collected (ids and weights, in order): what a collect run
+ * reports. The arrays point into s (valid until rec_free). */
+size_t rec_collected(const struct rec_stream *s, const char **names, double *weights, size_t max);
 /* Why the stream was violated, or NULL. */
 const char *rec_violation(const struct rec_stream *s);
 const struct rec_state *rec_state(const struct rec_stream *s);
@@ -55,6 +71,11 @@ int rec_score(const struct rec_stream *s, double max_points, bool zero, const ch
               struct rec_score *out);
 void rec_score_free(struct rec_score *sc);
 
-/* Copies len bytes into a NUL-terminated string that is valid UTF-8 without control
- * characters (but \n and \t): what reaches JSON, Redis and a terminal. NULL on ENOMEM. */
+/* Copies len bytes into a NUL-terminated string that is valid UTF-8 and inert on a
+ * terminal or a page: C0 controls (but \n and \t), DEL, C1 controls (U+0080-U+009F),
+ * bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069, U+200E/F,
+ * U+061C) and the line/paragraph separators U+2028/U+2029 become a space; invalid bytes
+ * become '?'. What reaches JSON, Redis and a terminal. NULL on ENOMEM. */
 char *rec_clean_string(const char *s, size_t len);
+/* The same for one line (a test name): \n and \t become spaces too. */
+char *rec_clean_line(const char *s, size_t len);

@@ -1,9 +1,17 @@
-/* runner.h - runs one job's harness in a sandbox and turns what it reports into an
- * outcome: a verdict with per-test points, or an infrastructure error.
- * The node's event loop drives it: runner_start() spawns and registers the run's own
- * events (pipes, child exit, wall-clock timer) on the base given to runner_new(), and the
- * done callback fires exactly once per run, from that loop. A later warm-interpreter
- * runner implements this same interface. */
+/* runner.h - runs one job in sandboxes and turns what its tests process reports into
+ * an outcome: a verdict with per-test points, or an infrastructure error.
+ * The node's event loop drives it: runner_start() starts the run and registers its
+ * events (pipes, the end of the run, wall-clock timer) on the base given to runner_new(),
+ * and the done callback fires exactly once per run, from that loop.
+ * Three ways to run (runner_config.mode), one interface:
+ *  - RUNNER_WARM: per slot a zygote (runtime/zygote.py) with marimo, pytest and numpy
+ *    imported forks each job's student and tests processes, each in a sandbox of its own
+ *    (jail.c); the default.
+ *  - RUNNER_COLD: the same processes and sandboxes, from a fresh zygote per job that
+ *    imports nothing ahead (every job pays the interpreter start and the imports).
+ *  - RUNNER_BWRAP: the single-process harness in one bubblewrap sandbox per job; chosen
+ *    by configuration or automatically when the kernel refuses a step of the jail. The
+ *    submission shares the tests' process there: forgeable, recorded with each result. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -12,14 +20,26 @@
 struct event_base;
 struct runner;
 struct run;
+struct pub_list;
+struct rec_stream;
+
+enum runner_mode { RUNNER_WARM, RUNNER_COLD, RUNNER_BWRAP };
 
 struct runner_config {
-	bool use_bubblewrap;      /* [security] use_bubblewrap; false = unsandboxed (warned) */
+	enum runner_mode mode;    /* what is asked for; see runner_mode() for what runs */
+	unsigned slots;           /* zygotes to keep (warm) */
+	bool use_bubblewrap;      /* [security] use_bubblewrap; false = unsandboxed (warned;
+	                             bwrap mode only) */
 	const char *bwrap;        /* bwrap binary, default "/usr/bin/bwrap" */
 	const char *venv;         /* grading venv dir, bound read-only; python = venv/bin/python */
-	const char *harness;      /* harness.py, bound read-only into the sandbox */
+	const char *runtime;      /* the runtime's sources (harness.py, zygote.py...): copied
+	                             at start-up to work_root/.runtime-<hash>, where every
+	                             sandbox uid can read it wherever the sources are */
+	const char *jail_lib;     /* libgradeq-jail.so, copied beside the runtime */
 	const char *work_root;    /* per-job workdirs are created below it (mode 0711) */
-	unsigned base_uid;        /* sandbox uid/gid = base_uid + slot when the node is root */
+	unsigned base_uid;        /* student (bwrap: the only) uid/gid = base_uid + slot when
+	                             the node is root */
+	unsigned tests_uid;       /* tests process uid/gid = tests_uid + slot */
 	/* [rlimits] (mograder names): 0 disables that limit */
 	unsigned cpu_s;           /* RLIMIT_CPU, seconds */
 	unsigned nproc;           /* RLIMIT_NPROC, and pids.max of the job's cgroup */
@@ -44,6 +64,12 @@ struct run_spec {
 	double max_points;        /* 0: weights are points */
 	unsigned timeout_s, memory_mb, cpu_s, nproc, output_kb; /* 0 = runner default */
 	bool safety_check;
+	bool collect;          /* list the tests (ids, weights) against a stand-in: no
+	                          submission takes part; the outcome carries the stream */
+	bool in_process;       /* exercise isolation = "in-process" */
+	unsigned call_timeout_s; /* per call into the student's code; 0: timeout_s / 2 */
+	const struct pub_list *pub; /* score against this published list (NULL: against
+	                               what the stream collected; collect runs) */
 };
 
 struct run_test {
@@ -68,6 +94,11 @@ struct run_outcome {
 	/* timing (CLOCK_MONOTONIC ms; 0 if unknown): spawn, harness first line, after
 	 * imports (python + pytest + marimo + submission), end of tests, reaped */
 	int64_t t_spawn, t_harness, t_imported, t_tests_done, t_end;
+	const char *isolation;        /* "two-process" | "in-process" (static string) */
+	const char *runner;           /* "warm" | "cold" | "bwrap" (static string) */
+	unsigned student_starts;      /* student processes started (two-process) */
+	size_t unlisted;              /* reports of tests not in the published list */
+	const struct rec_stream *rec; /* the stream (collect runs read the list from it) */
 };
 
 typedef void (*run_done_cb)(struct run *r, const struct run_outcome *o, void *arg);
@@ -88,6 +119,10 @@ int runner_start(struct runner *rn, const struct run_spec *spec, run_done_cb cb,
                  struct run **out, char *err, size_t errlen);
 /* Kills the run's whole tree now; cb then fires with RUN_INFRA_ERROR "cancelled". */
 void runner_cancel(struct run *r);
+/* The mode that runs ("warm", "cold", "bwrap"), and why it is not the one asked for
+ * ("" when it is): the node logs it once. */
+const char *runner_mode_name(const struct runner *rn);
+const char *runner_fallback_reason(const struct runner *rn);
 /* "v1" or "v2" (or "none" when unprivileged), for logs and status. */
 const char *runner_cgroup_mode(const struct runner *rn);
 /* runner_free(NULL) is a no-op; cancels runs still in progress: it kills them, waits

@@ -29,6 +29,7 @@ struct sbx_params {
 	const char *tests_dir;  /* host dir: the hidden tests (read-only) */
 	unsigned tmp_mb;        /* size of the sandbox's /tmp (0: 64) */
 	bool safety_check;      /* harness --safety-check */
+	bool collect;           /* harness --collect: list the tests, run nothing */
 	bool probe;             /* harness --probe: prints its version, no run */
 };
 

@@ -204,7 +204,9 @@ static void add_command(struct strv *a, const struct sbx_params *p)
 	}
 	sv_addv(a, 4, "--tests", p->bwrap ? SBX_TESTS : p->tests_dir, "--work",
 	        p->bwrap ? SBX_WORK : p->work_dir);
-	if (p->safety_check)
+	if (p->collect)
+		sv_add(a, "--collect");
+	else if (p->safety_check)
 		sv_add(a, "--safety-check");
 }
 

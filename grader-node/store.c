@@ -278,7 +278,7 @@ static const char MARK_LUA[] =
  * ARGV  1 id  2 attempt  3 status  4 verdict  5 score  6 max  7 feedback  8 error
  *       9 node  10 started_ms  11 finished_ms  12 output_tail  13 course  14 exercise
  *       15 student  16 event channel  17 event JSON  18 best field  19 "gq:sub:"
- *       20 message (the verdict's detail, status done)
+ *       20 message (the verdict's detail, status done)  21 isolation  22 runner
  * The best score reads the records of the student's 500 latest submissions of the
  * exercise (keys not declared in KEYS: gradeq runs on one Redis, not a cluster). */
 static const char PUT_LUA[] =
@@ -293,12 +293,13 @@ static const char PUT_LUA[] =
 	"  'started_ms', ARGV[10], 'finished_ms', ARGV[11], 'output_tail', ARGV[12])\n"
 	"if ARGV[3] == 'done' then\n"
 	"  redis.call('HSET', KEYS[1], 'verdict', ARGV[4], 'score', ARGV[5], 'max', ARGV[6],\n"
-	"    'feedback', ARGV[7], 'message', ARGV[20])\n"
+	"    'feedback', ARGV[7], 'message', ARGV[20], 'isolation', ARGV[21], 'runner', ARGV[22])\n"
 	"  redis.call('HDEL', KEYS[1], 'error')\n"
 	"  redis.call('ZREM', KEYS[6], ARGV[1])\n"
 	"else\n"
 	"  redis.call('HSET', KEYS[1], 'error', ARGV[8])\n"
-	"  redis.call('HDEL', KEYS[1], 'verdict', 'score', 'max', 'feedback', 'message')\n"
+	"  redis.call('HDEL', KEYS[1], 'verdict', 'score', 'max', 'feedback', 'message',\n"
+	"    'isolation', 'runner')\n"
 	"  redis.call('ZADD', KEYS[6], ARGV[11], ARGV[1])\n"
 	"end\n"
 	"if not finished then\n"
@@ -432,6 +433,8 @@ int store_put_result(struct store *s, const struct store_result *res, store_cb c
 		field,
 		"gq:sub:",
 		done && res->message ? res->message : "",
+		done && res->isolation ? res->isolation : "",
+		done && res->runner ? res->runner : "",
 	};
 	enum { N = sizeof argv / sizeof argv[0] };
 	size_t lens[N];

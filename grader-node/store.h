@@ -68,6 +68,8 @@ struct store_result {
 	const char *message;  /* status done: what the verdict means for this submission
 	                         (e.g. "SyntaxError: ... (line 7)"), valid UTF-8, may be "" */
 	const char *node;
+	const char *isolation; /* status done: "two-process" | "in-process" (graded how) */
+	const char *runner;    /* status done: "warm" | "cold" | "bwrap" */
 	int64_t started_ms, finished_ms;
 	const char *output_tail; /* valid UTF-8, at most STORE_OUTPUT_TAIL_MAX bytes */
 	size_t output_tail_len;

@@ -380,6 +380,32 @@ int wd_sweep(const char *work_root)
 	return n;
 }
 
+/* twork/: the tests process's working directory (two-process runtime). */
+static int make_twin(int dfd, const struct wd_spec *s)
+{
+	struct copy_ctx tj = { .chown_job = s->chown_job, .uid = s->tuid, .gid = s->tgid };
+	int rc = 0, tw = -1, sfd = -1;
+	if (mkdirat(dfd, "twork", 0700) < 0 ||
+	    (tw = openat(dfd, "twork", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -errno;
+	if ((rc = own(tw, &tj)) < 0 || (rc = copy_sub(s->bundle_dir, "files", true, tw, &tj)) < 0)
+		goto out;
+	(void)unlinkat(tw, "submission.py", 0);
+	if ((sfd = openat(tw, "submission.py", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	                  0444)) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if ((rc = own(sfd, &tj)) < 0 || (rc = write_all(sfd, s->source, s->source_len)) < 0)
+		goto out;
+out:
+	if (sfd >= 0 && close(sfd) < 0 && rc == 0)
+		rc = -errno;
+	if (tw >= 0)
+		close(tw);
+	return rc;
+}
+
 int wd_create(const struct wd_spec *s, char **path, char *err, size_t errlen)
 {
 	char dir[PATH_MAX], work[PATH_MAX];
@@ -431,6 +457,10 @@ int wd_create(const struct wd_spec *s, char **path, char *err, size_t errlen)
 		goto sys_fail;
 	}
 	sfd = -1;
+	if (s->twin && (rc = make_twin(dfd, s)) < 0) {
+		step = "twork";
+		goto fail;
+	}
 	step = "tmpfs size";
 	if (s->room_mb && (rc = fit_tmpfs(work, wfd, s)) < 0)
 		goto fail;

@@ -26,6 +26,12 @@ struct wd_spec {
 	gid_t gid;
 	unsigned room_mb; /* >0: work/ is a tmpfs (needs root) holding the staged files
 	                     plus room_mb MiB and WD_ROOM_INODES more inodes */
+	/* two-process runtime: twork/ for the tests process, owned by tuid:tgid (with
+	 * chown_job), holding a pristine copy of the data files and the submission's
+	 * source (read as text, never imported there) */
+	bool twin;
+	uid_t tuid;
+	gid_t tgid;
 };
 
 #define WD_ROOM_INODES 4096

@@ -52,7 +52,7 @@ RUNTIME = os.path.dirname(os.path.abspath(__file__))
 SBX_RUNTIME = "/gradeq/runtime"  # where jail.c binds the runtime directory
 MSG_MAX = 64 * 1024
 EXIT_JAIL = 120    # a process could not enter its sandbox: infrastructure
-PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG = 1
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -131,9 +131,15 @@ class Job:
 
     # one sandboxed process
     def launch(self, role: str, fdmap: dict[int, int], body: Callable[[], None],
-               oom_adj: int) -> tuple[int, int]:
-        """Forks a process into its own sandbox, running body() there. Returns (pid,
-        pidfd) of the sandboxed process (pid 1 of its namespace, a child of ours)."""
+               oom_adj: int) -> tuple[int, int, int]:
+        """Forks a process into its own sandbox, running body() there.
+
+        Two processes: C1 (ours, outside the sandbox) joins the job's cgroup, makes the
+        namespaces and forks C2, pid 1 of the new pid namespace, which enters the jail
+        and runs body(). C1 stays: it reports C2's pid and, when C2 has ended, its wait
+        status on a pipe, and it is what we kill (C2 has a parent-death SIGKILL tied to
+        it, set by the jail; C1 has one tied to us). Returns (C1's pid, its pidfd, the
+        read end of the report pipe)."""
         j = self.job
         side = j["student"] if role == "student" else j["tests"]
         r, w = os.pipe()
@@ -142,6 +148,7 @@ class Job:
             code = EXIT_JAIL
             try:
                 os.close(r)
+                _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
                 os.setsid()
                 high = fcntl.fcntl(w, fcntl.F_DUPFD_CLOEXEC, 64)  # clear of the targets
                 os.close(w)
@@ -173,30 +180,42 @@ class Job:
                     code = 3
                     body()
                     os._exit(3)
+                # C1: nothing of the job stays open here but the report pipe
+                os.closerange(0, w)
+                os.closerange(w + 1, 65536)
                 os.write(w, struct.pack("=i", pid2))
+                while True:
+                    try:
+                        _, st = os.waitpid(pid2, 0)
+                        break
+                    except InterruptedError:
+                        continue
+                os.write(w, struct.pack("=i", st))
                 code = 0
             except BaseException as e:  # noqa: BLE001
                 try:
-                    import traceback; os.write(2, f"gradeq-zygote: {role} sandbox: {e}\n{traceback.format_exc()}".encode())
+                    os.write(2, f"gradeq-zygote: {role} sandbox: {e}\n".encode())
                 except BaseException:  # noqa: BLE001
                     pass
             os._exit(code)
         os.close(w)
-        try:
-            data = b""
-            while len(data) < 4:
-                chunk = os.read(r, 4 - len(data))
-                if not chunk:
-                    break
-                data += chunk
-        finally:
-            os.close(r)
-        _, st = os.waitpid(pid1, 0)
+        data = _read_exact(r, 4)
         if len(data) != 4:
+            _, st = os.waitpid(pid1, 0)
+            os.close(r)
             raise OSError(f"the {role} sandbox could not be set up "
-                          f"(status {st}; see the job output)")
-        (pid2,) = struct.unpack("=i", data)
-        return pid2, os.pidfd_open(pid2)
+                          f"({describe(st)}; see the job output)")
+        return pid1, os.pidfd_open(pid1), r
+
+    @staticmethod
+    def reap(pid1: int, pidfd: int, report: int) -> int:
+        """Waits for C1 and returns the wait status of the sandboxed process (C1's own
+        when it died before it could say)."""
+        data = _read_exact(report, 4)
+        _, st1 = os.waitpid(pid1, 0)
+        os.close(report)
+        os.close(pidfd)
+        return struct.unpack("=i", data)[0] if len(data) == 4 else st1
 
     # the student process, on demand
     def spawn_student(self) -> None:
@@ -204,7 +223,7 @@ class Job:
         t_r, s_w = os.pipe()         # student -> tests replies
         try:
             import student  # noqa: PLC0415
-            pid, pidfd = self.launch("student",
+            pid, pidfd, report = self.launch("student",
                                      {0: self.devnull, 1: self.output_fd, 2: self.output_fd,
                                       student.REQ_FD: t_w_req_r, student.RESP_FD: s_w},
                                      student.main, 1000)
@@ -212,7 +231,7 @@ class Job:
             os.close(t_w_req_r)
             os.close(s_w)
         self.students += 1
-        self.student = {"pid": pid, "pidfd": pidfd, "t_w": t_w, "t_r": t_r}
+        self.student = {"pid": pid, "pidfd": pidfd, "report": report, "t_w": t_w, "t_r": t_r}
 
     def kill_student(self) -> str:
         s, self.student = self.student, None
@@ -228,8 +247,7 @@ class Job:
             signal.pidfd_send_signal(s["pidfd"], signal.SIGKILL)
         except OSError:
             pass
-        _, st = os.waitpid(s["pid"], 0)
-        os.close(s["pidfd"])
+        st = self.reap(s["pid"], s["pidfd"], s["report"])
         oom = _oom_kills(self.job.get("cgroup_dirs", [])) > self.oom_base
         self.oom_base = _oom_kills(self.job.get("cgroup_dirs", []))
         return f"dead:{describe(st)}:{1 if oom else 0}"
@@ -280,7 +298,7 @@ class Job:
                      harness.RESULT_FD: self.result_fd}
             if two:
                 fdmap[4] = tctl.fileno()
-            t_pid, t_pidfd = self.launch("tests", fdmap, lambda: harness.entry(args), 0)
+            t_pid, t_pidfd, t_report = self.launch("tests", fdmap, lambda: harness.entry(args), 0)
         except OSError as e:
             sup.close()
             tctl.close()
@@ -300,8 +318,7 @@ class Job:
             if sup.fileno() in ready and not self.serve_ctl(sup):
                 watch = [t_pidfd]
             if t_pidfd in ready:
-                _, status = os.waitpid(t_pid, 0)
-        os.close(t_pidfd)
+                status = self.reap(t_pid, t_pidfd, t_report)
         sup.close()
         if self.student is not None:
             self.kill_student()
@@ -315,6 +332,19 @@ class Job:
                     os.close(fd)
                 except OSError:
                     pass
+
+
+def _read_exact(fd: int, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        try:
+            chunk = os.read(fd, n - len(data))
+        except InterruptedError:
+            continue
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def describe(st: int) -> str:
@@ -398,11 +428,16 @@ def main(argv: list[str]) -> int:
     sys.dont_write_bytecode = True
     import gqjail  # noqa: PLC0415
     jail = gqjail.load(jail_lib)
-    # the job processes are our grandchildren; as a subreaper they become our children
-    # when their short-lived parents exit, so we reap them and know how they ended
-    if _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        log("prctl(PR_SET_CHILD_SUBREAPER) failed")
+    # the zygote ends with the node; what a job left goes with the job's cgroup
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() == 1:
         return 1
+    for fd in range(3, 1024):  # nothing of the node's but the control socket
+        if fd != ctl_fd:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
     ctl = socket.socket(fileno=ctl_fd)
     if warm:
         warm_imports()

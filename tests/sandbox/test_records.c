@@ -79,7 +79,7 @@ static void rec_hello(struct buf *b)
 	msgpack_sbuffer_destroy(&sb);
 }
 
-static void rec_collected(struct buf *b, size_t n, const char *const *names, const double *w)
+static void put_collected(struct buf *b, size_t n, const char *const *names, const double *w)
 {
 	msgpack_sbuffer sb;
 	msgpack_sbuffer_init(&sb);
@@ -136,7 +136,7 @@ static void test_full_run_scores_thirds(void **state)
 	struct buf b = { 0 };
 	rec_hello(&b);
 	rec_simple(&b, "imported", NULL, NULL);
-	rec_collected(&b, 3, three, NULL);
+	put_collected(&b, 3, three, NULL);
 	rec_test(&b, "t.py::a", "passed", "", "");
 	rec_test(&b, "t.py::b", "failed", "AssertionError: nope", "AssertionError");
 	rec_test(&b, "t.py::c", "passed", "", "");
@@ -164,7 +164,7 @@ static void test_byte_by_byte_equals_whole(void **state)
 {
 	struct buf b = { 0 };
 	rec_hello(&b);
-	rec_collected(&b, 3, three, (const double[]){ 2, 1, 1 });
+	put_collected(&b, 3, three, (const double[]){ 2, 1, 1 });
 	rec_test(&b, "t.py::a", "passed", "", "");
 	struct rec_stream *s = rec_new();
 	for (size_t i = 0; i < b.len; i++)
@@ -248,13 +248,13 @@ static void test_unknown_and_duplicate_tests(void **state)
 {
 	struct buf b = { 0 };
 	rec_hello(&b);
-	rec_collected(&b, 3, three, NULL);
+	put_collected(&b, 3, three, NULL);
 	rec_test(&b, "t.py::zzz", "passed", "", "");
 	expect_violation(&b, "never collected");
 
 	struct buf c = { 0 };
 	rec_hello(&c);
-	rec_collected(&c, 3, three, NULL);
+	put_collected(&c, 3, three, NULL);
 	rec_test(&c, "t.py::a", "passed", "", "");
 	rec_test(&c, "t.py::a", "passed", "", "");
 	expect_violation(&c, "twice");
@@ -262,7 +262,7 @@ static void test_unknown_and_duplicate_tests(void **state)
 	struct buf d = { 0 };
 	static const char *const dup[] = { "t.py::a", "t.py::a" };
 	rec_hello(&d);
-	rec_collected(&d, 2, dup, NULL);
+	put_collected(&d, 2, dup, NULL);
 	rec_simple(&d, "end", NULL, NULL);
 	expect_violation(&d, "collected twice");
 }
@@ -271,13 +271,13 @@ static void test_bad_outcome_and_weight(void **state)
 {
 	struct buf b = { 0 };
 	rec_hello(&b);
-	rec_collected(&b, 3, three, NULL);
+	put_collected(&b, 3, three, NULL);
 	rec_test(&b, "t.py::a", "PASSED!!", "", "");
 	expect_violation(&b, "outcome");
 
 	struct buf c = { 0 };
 	rec_hello(&c);
-	rec_collected(&c, 1, three, (const double[]){ NAN });
+	put_collected(&c, 1, three, (const double[]){ NAN });
 	expect_violation(&c, "weight");
 }
 
@@ -302,7 +302,7 @@ static void test_too_many_tests(void **state)
 		ptrs[i] = names[i];
 	}
 	for (int k = 0; k < 5; k++) /* 6000 > REC_TESTS_MAX, in frames under 64 KiB */
-		rec_collected(&b, N, ptrs, NULL);
+		put_collected(&b, N, ptrs, NULL);
 	expect_violation(&b, "more than");
 }
 
@@ -329,7 +329,7 @@ static void test_long_strings_refused(void **state)
 	memset(msg, 'x', REC_MSG_MAX + 1);
 	msg[REC_MSG_MAX + 1] = '\0';
 	rec_hello(&b);
-	rec_collected(&b, 3, three, NULL);
+	put_collected(&b, 3, three, NULL);
 	rec_test(&b, "t.py::a", "failed", msg, "");
 	free(msg);
 	expect_violation(&b, "malformed");
@@ -339,7 +339,7 @@ static void test_memory_error_flag(void **state)
 {
 	struct buf b = { 0 };
 	rec_hello(&b);
-	rec_collected(&b, 3, three, NULL);
+	put_collected(&b, 3, three, NULL);
 	rec_test(&b, "t.py::a", "failed", "MemoryError", "MemoryError");
 	struct rec_stream *s = feed_all(&b, 0);
 	assert_true(rec_state(s)->memory_error);
