@@ -321,15 +321,15 @@ int main(int argc, char **argv)
 		snprintf(jail, sizeof jail, "%s", o.jail_lib);
 	struct runner_config cfg = {
 		.mode = o.no_sandbox ? RUNNER_BWRAP : o.mode,
-		.slots = (unsigned)o.slot + 1,
+		.slots = 1, /* one run: one zygote, its uids base + slot */
 		.use_bubblewrap = !o.no_sandbox,
 		.bwrap = o.bwrap,
 		.venv = o.venv,
 		.runtime = runtime,
 		.jail_lib = jail,
 		.work_root = work_root,
-		.base_uid = (unsigned)o.uid,
-		.tests_uid = (unsigned)o.uid + 50,
+		.base_uid = (unsigned)(o.uid + o.slot),
+		.tests_uid = (unsigned)(o.uid + o.slot + 50),
 		.cpu_s = 600,
 		.nproc = (unsigned)o.nproc,
 		.nofile = 256,
@@ -355,7 +355,7 @@ int main(int argc, char **argv)
 	snprintf(name, sizeof name, "local-%d", (int)getpid());
 	struct run_spec spec = {
 		.name = name,
-		.slot = (int)o.slot,
+		.slot = 0,
 		.bundle_dir = o.exercise,
 		.source = src,
 		.source_len = src_len,
