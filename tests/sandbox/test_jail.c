@@ -75,7 +75,13 @@ static int setup_all(void **state)
 	if (!have_root)
 		return 0; /* the paths are still set: test_enter_refuses needs no root */
 	if (mkdir(base, 0711) < 0 || mkdir(work, 0700) < 0 || mkdir(tests, 0755) < 0 ||
-	    mkdir(vbase, 0755) < 0 || mkdir(venv, 0755) < 0 || chown(work, UID, GID) < 0)
+	    mkdir(vbase, 0755) < 0 || mkdir(venv, 0755) < 0)
+		return -1;
+	/* As the node stages it (workdir.c): /work is a tmpfs of its own, the bind source is
+	 * the root of a mount. */
+	char opts[64];
+	snprintf(opts, sizeof opts, "size=8m,mode=0700,uid=%d,gid=%d", UID, GID);
+	if (mount("tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
 		return -1;
 	char path[256];
 	/* Owned by the sandbox uid, so that only the read-only mounts stop a write. */
@@ -93,6 +99,7 @@ static int setup_all(void **state)
 static int teardown_all(void **state)
 {
 	if (have_root && base[0]) {
+		(void)umount2(work, MNT_DETACH);
 		char cmd[320];
 		snprintf(cmd, sizeof cmd, "rm -rf -- '%s' '%s'", base, vbase);
 		if (system(cmd) != 0)
