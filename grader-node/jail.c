@@ -105,11 +105,13 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* An absolute path that is not "/" and has no "." or ".." component (so a destination
- * "/newroot" + path can never leave /newroot), short enough for the prefixes. */
+/* An absolute path that is not "/", has no ".", ".." or empty component and no trailing
+ * slash (so a destination "/newroot" + path can never leave /newroot, and a prefix
+ * comparison with "/tmp" means what it says), short enough for the prefixes. */
 static bool path_ok(const char *path)
 {
-	if (!path || path[0] != '/' || path[1] == '\0' || strlen(path) > PATH_MAX - 64)
+	if (!path || path[0] != '/' || path[1] == '\0' || strlen(path) > PATH_MAX - 64 ||
+	    strstr(path, "//") || path[strlen(path) - 1] == '/')
 		return false;
 	for (const char *s = path; *s;) {
 		while (*s == '/')
@@ -717,9 +719,17 @@ static int step_caps(struct ctx *c)
 	for (int i = 0; i < 2; i++)
 		if (data[i].effective || data[i].permitted || data[i].inheritable)
 			return fail(c, EPERM, "capabilities remain after the uid change");
-	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
-		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) > 0)
+	/* Up to the kernel's last capability (EINVAL past it), which may be newer than
+	 * CAP_LAST_CAP of the headers we were built with. */
+	for (int cap = 0;; cap++) {
+		int in_bounding = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+		if (in_bounding < 0)
+			break;
+		if (in_bounding)
 			return fail(c, EPERM, "capability %d remains in the bounding set", cap);
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) > 0)
+			return fail(c, EPERM, "capability %d remains in the ambient set", cap);
+	}
 	return 0;
 }
 

@@ -866,6 +866,10 @@ static void test_enter_refuses(void **state)
 	p.runtime = "/";
 	assert_int_equal(gq_jail_enter(&p, err, sizeof err), -EINVAL);
 	p = tests_params();
+	p.venv = "//tmp/venv";
+	assert_int_equal(gq_jail_enter(&p, err, sizeof err), -EINVAL);
+	p.venv = "/opt/venv/";
+	assert_int_equal(gq_jail_enter(&p, err, sizeof err), -EINVAL);
 	p.venv = "/tmp/venv"; /* hidden by the fresh /tmp */
 	assert_int_equal(gq_jail_enter(&p, err, sizeof err), -EINVAL);
 	assert_non_null(strstr(err, "/tmp"));
