@@ -471,8 +471,10 @@ static int step_work(struct ctx *c)
 
 /* A fresh proc of the new pid namespace (we are its pid 1), so only the sandbox's own
  * processes are listed. subset=pid (5.8+) also leaves out everything that is not a
- * process (/proc/sys, /proc/kcore, /proc/sysrq-trigger, meminfo, ...); hidepid hides
- * processes of other uids. Older kernels refuse those options: fall back to fewer. */
+ * process (/proc/sys, /proc/kcore, /proc/sysrq-trigger, meminfo, ...); hidepid hides the
+ * processes a process may not ptrace-read: other uids', and non-dumpable ones (a forked
+ * child of the sandbox until it execs, see step_prctl). Older kernels refuse those
+ * options: fall back to fewer. */
 static int step_proc(struct ctx *c)
 {
 	static const char *const opts[] = { "hidepid=invisible,subset=pid", "hidepid=2", NULL };
@@ -513,6 +515,11 @@ static int step_dev(struct ctx *c)
 		char src[PATH_MAX], dst[PATH_MAX];
 		snprintf(src, sizeof src, OLDROOT "/dev/%s", devs[i]);
 		snprintf(dst, sizeof dst, NEWROOT "/dev/%s", devs[i]);
+		struct stat st;
+		if (lstat(src, &st) < 0)
+			return fail(c, errno, "/dev/%s", devs[i]);
+		if (!S_ISCHR(st.st_mode))
+			return fail(c, ENODEV, "/dev/%s is not a character device", devs[i]);
 		if ((rc = touch(dst)) < 0)
 			return fail(c, -rc, "mount point /dev/%s", devs[i]);
 		if ((rc = bind_mount(c, src, dst, MS_RDONLY | MS_NOSUID | MS_NOEXEC)) < 0)
