@@ -302,6 +302,20 @@ static void test_probe(void **state)
 	rc = gq_jail_probe(&p, err, sizeof err);
 	assert_int_equal(rc, -EINVAL);
 	assert_non_null(strstr(err, "uid"));
+	/* a caller that may not make namespaces is told so */
+	pid_t kid = fork();
+	assert_true(kid >= 0);
+	if (kid == 0) {
+		if (syscall(SYS_setresuid, 65534, 65534, 65534) < 0)
+			_exit(2);
+		p.uid = UID;
+		rc = gq_jail_probe(&p, err, sizeof err);
+		_exit(rc == -EPERM && strstr(err, "unshare") ? 0 : 1);
+	}
+	int st;
+	assert_int_equal(waitpid(kid, &st, 0), kid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 static int in_identity(int fd, const struct gq_jail_params *p)
