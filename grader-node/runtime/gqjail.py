@@ -21,9 +21,10 @@ enter() closes every descriptor >= 3 that is not in keep_fds. A Python object th
 owns one (a file, a socket, a pipe end) must be dropped or detach()ed before: its later
 close() (or its garbage collection) would close whatever reused that number. enter()
 also makes the process pid 1 of its namespace, with init's signal semantics (jail.h):
-install a SIGXCPU handler to see RLIMIT_CPU's soft limit. The library is loaded with ctypes.PyDLL: the GIL
-stays held across the calls, so no other Python thread runs while the process changes
-under it. Stdlib only.
+install a SIGXCPU handler to see RLIMIT_CPU's soft limit.
+
+The library is loaded with ctypes.PyDLL: the GIL stays held across the calls, so no
+other Python thread runs while the process changes under it. Stdlib only.
 """
 from __future__ import annotations
 
