@@ -105,11 +105,13 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* An absolute path that is not "/" and has no "." or ".." component (so a destination
- * "/newroot" + path can never leave /newroot), short enough for the prefixes. */
+/* An absolute path that is not "/", has no ".", ".." or empty component and no trailing
+ * slash (so a destination "/newroot" + path can never leave /newroot, and a prefix
+ * comparison with "/tmp" means what it says), short enough for the prefixes. */
 static bool path_ok(const char *path)
 {
-	if (!path || path[0] != '/' || path[1] == '\0' || strlen(path) > PATH_MAX - 64)
+	if (!path || path[0] != '/' || path[1] == '\0' || strlen(path) > PATH_MAX - 64 ||
+	    strstr(path, "//") || path[strlen(path) - 1] == '/')
 		return false;
 	for (const char *s = path; *s;) {
 		while (*s == '/')
@@ -470,8 +472,10 @@ static int step_work(struct ctx *c)
 
 /* A fresh proc of the new pid namespace (we are its pid 1), so only the sandbox's own
  * processes are listed. subset=pid (5.8+) also leaves out everything that is not a
- * process (/proc/sys, /proc/kcore, /proc/sysrq-trigger, meminfo, ...); hidepid hides
- * processes of other uids. Older kernels refuse those options: fall back to fewer. */
+ * process (/proc/sys, /proc/kcore, /proc/sysrq-trigger, meminfo, ...); hidepid hides the
+ * processes a process may not ptrace-read: other uids', and non-dumpable ones (a forked
+ * child of the sandbox until it execs, see step_prctl). Older kernels refuse those
+ * options: fall back to fewer. */
 static int step_proc(struct ctx *c)
 {
 	static const char *const opts[] = { "hidepid=invisible,subset=pid", "hidepid=2", NULL };
@@ -512,6 +516,11 @@ static int step_dev(struct ctx *c)
 		char src[PATH_MAX], dst[PATH_MAX];
 		snprintf(src, sizeof src, OLDROOT "/dev/%s", devs[i]);
 		snprintf(dst, sizeof dst, NEWROOT "/dev/%s", devs[i]);
+		struct stat st;
+		if (lstat(src, &st) < 0)
+			return fail(c, errno, "/dev/%s", devs[i]);
+		if (!S_ISCHR(st.st_mode))
+			return fail(c, ENODEV, "/dev/%s is not a character device", devs[i]);
 		if ((rc = touch(dst)) < 0)
 			return fail(c, -rc, "mount point /dev/%s", devs[i]);
 		if ((rc = bind_mount(c, src, dst, MS_RDONLY | MS_NOSUID | MS_NOEXEC)) < 0)
@@ -545,14 +554,14 @@ static int step_tmp(struct ctx *c)
 	return rc;
 }
 
-/* Detach the host's tree, make /newroot the root and detach the stage (which held
- * /oldroot): after this no path leads out of the view. pivot_root(".", ".") stacks the
- * old root on the new one, and the umount of "." takes it off (pivot_root(2)). The
- * caller's parent (C1) shares this mount namespace and moves along; it only waits. */
+/* Make /newroot the root and detach the stage with everything still mounted in it, the
+ * host's tree at /oldroot included: after this no path leads out of the view.
+ * pivot_root(".", ".") stacks the old root (the stage) on the new one, and the lazy
+ * umount of "." takes it off with its submounts (pivot_root(2)); one detach, not two:
+ * each costs an RCU grace period (~10 ms). The caller's parent (C1) shares this mount
+ * namespace and moves along; it only waits. */
 static int step_switch(struct ctx *c)
 {
-	if (umount2(OLDROOT, MNT_DETACH) < 0)
-		return fail(c, errno, "detach the host's root");
 	if (chdir(NEWROOT) < 0)
 		return fail(c, errno, "chdir %s", NEWROOT);
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
@@ -718,9 +727,17 @@ static int step_caps(struct ctx *c)
 	for (int i = 0; i < 2; i++)
 		if (data[i].effective || data[i].permitted || data[i].inheritable)
 			return fail(c, EPERM, "capabilities remain after the uid change");
-	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
-		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) > 0)
+	/* Up to the kernel's last capability (EINVAL past it), which may be newer than
+	 * CAP_LAST_CAP of the headers we were built with. */
+	for (int cap = 0;; cap++) {
+		int in_bounding = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+		if (in_bounding < 0)
+			break;
+		if (in_bounding)
 			return fail(c, EPERM, "capability %d remains in the bounding set", cap);
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) > 0)
+			return fail(c, EPERM, "capability %d remains in the ambient set", cap);
+	}
 	return 0;
 }
 

@@ -82,7 +82,16 @@ int gq_jail_unshare(char *err, size_t errlen);
  * SIGKILL, starts a new session, and installs the seccomp filter. Returns 0 with the
  * caller sandboxed and in /work (or "/"). On failure returns -errno with the failed step
  * in err; the process is then half-built (maybe still root, maybe without its old root)
- * and must only _exit. The caller must be single-threaded (a forked child is). */
+ * and must only _exit. The caller must be single-threaded (a forked child is).
+ *
+ * Being pid 1 of its namespace, the caller gets init's signal semantics: a signal whose
+ * action is the default is dropped unless it is SIGKILL or SIGSTOP sent from outside the
+ * namespace, or a fault (SIGSEGV, SIGBUS, ... still kill). So RLIMIT_CPU's SIGXCPU is
+ * ignored (the hard limit's SIGKILL a second later ends it; install a SIGXCPU handler to
+ * tell a CPU timeout first), SIGXFSZ too (the write fails with EFBIG), kill(getpid(),
+ * SIGTERM) does nothing, abort() ends in SIGSEGV. Orphaned descendants are reparented to
+ * it (reap them or they stay zombies until it exits), and when it exits every process of
+ * the namespace is killed. */
 int gq_jail_enter(const struct gq_jail_params *p, char *err, size_t errlen);
 
 /* Checks that this kernel and host allow the whole sequence: forks, and the child runs

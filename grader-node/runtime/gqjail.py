@@ -11,13 +11,20 @@ The zygote forks, and for one sandboxed process runs::
         if pid2 == 0:                             # C2: pid 1 of the new pid namespace
             jail.enter(venv=..., work=..., tests=None, uid=..., gid=..., keep_fds=[w])
             ...                                   # sandboxed from here on
-        _, status = os.waitpid(pid2, 0)
-        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+        _, st = os.waitpid(pid2, 0)
+        os._exit(os.WEXITSTATUS(st) if os.WIFEXITED(st) else 128 + os.WTERMSIG(st))
 
 Every call raises OSError(errno, reason) on failure. After a failed enter() the process
-is half-built and must only os._exit(). The library is loaded with ctypes.PyDLL: the GIL
-stays held across the calls, so no other Python thread runs while the process changes
-under it. Stdlib only.
+is half-built and must only os._exit().
+
+enter() closes every descriptor >= 3 that is not in keep_fds. A Python object that still
+owns one (a file, a socket, a pipe end) must be dropped or detach()ed before: its later
+close() (or its garbage collection) would close whatever reused that number. enter()
+also makes the process pid 1 of its namespace, with init's signal semantics (jail.h):
+install a SIGXCPU handler to see RLIMIT_CPU's soft limit.
+
+The library is loaded with ctypes.PyDLL: the GIL stays held across the calls, so no
+other Python thread runs while the process changes under it. Stdlib only.
 """
 from __future__ import annotations
 

@@ -91,7 +91,7 @@ def in_jail(jail: gqjail.Jail, check, **params) -> dict:
                     os._exit(1)
             os.close(w)
             _, st = os.waitpid(pid2, 0)
-            os._exit(os.waitstatus_to_exitcode(st) & 0x7F)
+            os._exit(os.WEXITSTATUS(st) if os.WIFEXITED(st) else 128 + os.WTERMSIG(st))
         except BaseException as e:  # noqa: BLE001
             os.write(w, json.dumps({"exception": "C1: " + repr(e)}).encode())
             os._exit(1)

@@ -75,7 +75,13 @@ static int setup_all(void **state)
 	if (!have_root)
 		return 0; /* the paths are still set: test_enter_refuses needs no root */
 	if (mkdir(base, 0711) < 0 || mkdir(work, 0700) < 0 || mkdir(tests, 0755) < 0 ||
-	    mkdir(vbase, 0755) < 0 || mkdir(venv, 0755) < 0 || chown(work, UID, GID) < 0)
+	    mkdir(vbase, 0755) < 0 || mkdir(venv, 0755) < 0)
+		return -1;
+	/* As the node stages it (workdir.c): /work is a tmpfs of its own, the bind source is
+	 * the root of a mount. */
+	char opts[64];
+	snprintf(opts, sizeof opts, "size=8m,mode=0700,uid=%d,gid=%d", UID, GID);
+	if (mount("tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
 		return -1;
 	char path[256];
 	/* Owned by the sandbox uid, so that only the read-only mounts stop a write. */
@@ -93,6 +99,7 @@ static int setup_all(void **state)
 static int teardown_all(void **state)
 {
 	if (have_root && base[0]) {
+		(void)umount2(work, MNT_DETACH);
 		char cmd[320];
 		snprintf(cmd, sizeof cmd, "rm -rf -- '%s' '%s'", base, vbase);
 		if (system(cmd) != 0)
@@ -295,6 +302,20 @@ static void test_probe(void **state)
 	rc = gq_jail_probe(&p, err, sizeof err);
 	assert_int_equal(rc, -EINVAL);
 	assert_non_null(strstr(err, "uid"));
+	/* a caller that may not make namespaces is told so */
+	pid_t kid = fork();
+	assert_true(kid >= 0);
+	if (kid == 0) {
+		if (syscall(SYS_setresuid, 65534, 65534, 65534) < 0)
+			_exit(2);
+		p.uid = UID;
+		rc = gq_jail_probe(&p, err, sizeof err);
+		_exit(rc == -EPERM && strstr(err, "unshare") ? 0 : 1);
+	}
+	int st;
+	assert_int_equal(waitpid(kid, &st, 0), kid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 static int in_identity(int fd, const struct gq_jail_params *p)
@@ -859,6 +880,10 @@ static void test_enter_refuses(void **state)
 	p.runtime = "/";
 	assert_int_equal(gq_jail_enter(&p, err, sizeof err), -EINVAL);
 	p = tests_params();
+	p.venv = "//tmp/venv";
+	assert_int_equal(gq_jail_enter(&p, err, sizeof err), -EINVAL);
+	p.venv = "/opt/venv/";
+	assert_int_equal(gq_jail_enter(&p, err, sizeof err), -EINVAL);
 	p.venv = "/tmp/venv"; /* hidden by the fresh /tmp */
 	assert_int_equal(gq_jail_enter(&p, err, sizeof err), -EINVAL);
 	assert_non_null(strstr(err, "/tmp"));
