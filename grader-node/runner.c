@@ -671,13 +671,15 @@ static char *zygote_job(struct run *r, const struct run_spec *spec, const struct
 		json_array_append_new(dirs, json_string(cd[i]));
 	}
 	json_t *j = json_pack(
-		"{s:s, s:s, s:s, s:s, s:i, s:b, s:s, s:s, s:i, "
+		"{s:s, s:s, s:s, s:s, s:i, s:b, s:s, s:s, s:i, s:i, "
 		"s:{s:i, s:i, s:i, s:i, s:i, s:i}, s:o, s:o, "
 		"s:{s:s, s:i, s:i}, s:{s:s, s:s, s:i, s:i}}",
 		"op", "job", "name", r->name, "mode", spec->collect ? "collect" : "grade",
 		"isolation", r->in_process ? "in-process" : "two-process", "call_timeout_s",
 		(int)r->call_timeout_s, "safety_check", spec->safety_check, "venv", rn->venv,
 		"runtime", rn->runtime, "tmp_mb", (int)(rn->cfg.tmp_mb ? rn->cfg.tmp_mb : 64),
+		/* what one call may print: half the job's output budget */
+		"output_cap", (int)(r->out_cap / 2),
 		"limits", "cpu_s", (int)lim->cpu_s, "as_mb", (int)lim->as_mb, "nofile",
 		(int)lim->nofile, "nproc", (int)lim->nproc, "fsize_mb", (int)lim->fsize_mb,
 		"stack_mb", (int)lim->stack_mb, "cgroup_procs", procs, "cgroup_dirs", dirs,
@@ -1479,6 +1481,12 @@ void runner_free(struct runner *rn)
 	for (unsigned i = 0; rn->zy && i < rn->cfg.slots; i++)
 		zyg_free(rn->zy[i]);
 	free(rn->zy);
+	/* the installed runtime and the zygotes' home go with the runner (a node installs
+	 * them again at start-up: nothing of a stopped node is left in its work dir) */
+	if (rn->runtime[0])
+		(void)wd_remove(rn->runtime);
+	if (rn->zhome[0])
+		(void)wd_remove(rn->zhome);
 	cg_root_free(rn->cg);
 	free(rn->bwrap);
 	free(rn->venv);

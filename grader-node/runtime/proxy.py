@@ -157,7 +157,8 @@ class Channel:
         return msg, list(fds)
 
     def _kill_current(self) -> str:
-        """Kills the current student process; a description of how it ended."""
+        """Kills the current student process; a description of how it ended ("memory"
+        is recorded in EVENTS when the memory limit ended it, or held it when killed)."""
         cur, self.cur = self.cur, None
         if cur is not None:
             cur.close()
@@ -167,7 +168,7 @@ class Channel:
         if len(parts) == 3 and parts[0] == "dead":
             if parts[2] == "1":
                 EVENTS.append("memory")
-                return "it was killed by the memory limit"
+                return "it ran out of memory (the job's memory limit)"
             return parts[1]
         return "its end is unknown"
 
@@ -226,7 +227,10 @@ class Channel:
                                          f"{how})") from None
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
-                self._kill_current()
+                how = self._kill_current()
+                if "memory" in EVENTS:  # pinned at the memory limit: memory, not time
+                    raise StudentCrashed(f"the student's code did not return within "
+                                         f"{self.call_timeout:g} s: {how}")
                 EVENTS.append("timeout")
                 raise StudentTimeout(f"timed out: the student's code did not return within "
                                      f"{self.call_timeout:g} s")

@@ -35,12 +35,20 @@ import gqwire
 
 REQ_FD = 3
 RESP_FD = 4
-OUTPUT_CAP = 1024 * 1024  # characters of stdout+stderr kept per call
+OUTPUT_CAP = 1024 * 1024  # characters of stdout+stderr kept per call (the zygote sets
+                          # it from the job's output limit)
 MSG_MAX = 2000
 
 
+class OutputLimit(BaseException):
+    """Raised into the student's code when a call printed more than OUTPUT_CAP: a loop
+    that prints forever ends here (the tests side reports output_limit). A
+    BaseException, so that an `except Exception` in the notebook does not swallow it."""
+
+
 class _Capture:
-    """sys.stdout/sys.stderr during a call: keeps up to OUTPUT_CAP characters."""
+    """sys.stdout/sys.stderr during a call: keeps up to OUTPUT_CAP characters, then
+    raises OutputLimit on every further write."""
 
     def __init__(self, shared: list) -> None:
         self.parts: list[str] = []
@@ -54,11 +62,12 @@ class _Capture:
         room = OUTPUT_CAP - self.shared[0]
         if room <= 0:
             self.shared[1] = True
-            return len(s)
+            raise OutputLimit("output limit")
         self.parts.append(s[:room])
         self.shared[0] += min(len(s), room)
         if len(s) > room:
             self.shared[1] = True
+            raise OutputLimit("output limit")
         return len(s)
 
     def flush(self) -> None:

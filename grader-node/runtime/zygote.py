@@ -120,6 +120,49 @@ def _oom_kills(dirs: list[str]) -> int:
     return total
 
 
+def _stat_of(path: str) -> dict[str, int]:
+    out = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                k, _, v = line.partition(" ")
+                if v.strip().isdigit():
+                    out[k] = int(v)
+    except OSError:
+        pass
+    return out
+
+
+def _read_int(path: str) -> int | None:
+    try:
+        with open(path) as f:
+            v = f.read().strip()
+    except OSError:
+        return None
+    return int(v) if v.isdigit() else None
+
+
+def _memory_full(dirs: list[str]) -> bool:
+    """What the job holds that cannot be reclaimed without swap (anonymous memory and
+    tmpfs pages) fills its memory limit to within an eighth (at least 16 MiB)."""
+    for d in dirs:
+        limit = _read_int(os.path.join(d, "memory.max"))
+        if limit is not None:  # v2
+            st = _stat_of(os.path.join(d, "memory.stat"))
+            held = st.get("anon", 0) + st.get("shmem", 0)
+        else:
+            limit = _read_int(os.path.join(d, "memory.limit_in_bytes"))
+            if limit is None:
+                continue
+            st = _stat_of(os.path.join(d, "memory.stat"))
+            held = st.get("total_rss", st.get("rss", 0)) + \
+                st.get("total_shmem", st.get("shmem", 0))
+        if limit <= 0 or limit >= 1 << 60:
+            continue
+        return held >= limit - max(limit // 8, 16 << 20)
+    return False
+
+
 class Job:
     def __init__(self, jail: Any, job: dict, result_fd: int, output_fd: int) -> None:
         self.jail, self.job = jail, job
@@ -223,6 +266,9 @@ class Job:
         t_r, s_w = os.pipe()         # student -> tests replies
         try:
             import student  # noqa: PLC0415
+            cap = self.job.get("output_cap", 0)
+            if type(cap) is int and cap > 0:
+                student.OUTPUT_CAP = cap
             pid, pidfd, report = self.launch("student",
                                      {0: self.devnull, 1: self.output_fd, 2: self.output_fd,
                                       student.REQ_FD: t_w_req_r, student.RESP_FD: s_w},
@@ -243,13 +289,21 @@ class Job:
                     os.close(fd)
                 except OSError:
                     pass
-        try:
-            signal.pidfd_send_signal(s["pidfd"], signal.SIGKILL)
-        except OSError:
-            pass
+        # a process that died on its own (the tests side saw its pipe close) has its
+        # status on the way: wait for it a moment rather than kill over it
+        dead, _, _ = select.select([s["report"]], [], [], 0.2)
+        # before the kill frees it: a call that hung while the job's memory was pinned
+        # at its limit (thrashing instead of an OOM kill) ran out of memory, not time
+        full = not dead and _memory_full(self.job.get("cgroup_dirs", []))
+        if not dead:
+            try:
+                signal.pidfd_send_signal(s["pidfd"], signal.SIGKILL)
+            except OSError:
+                pass
         st = self.reap(s["pid"], s["pidfd"], s["report"])
-        oom = _oom_kills(self.job.get("cgroup_dirs", [])) > self.oom_base
-        self.oom_base = _oom_kills(self.job.get("cgroup_dirs", []))
+        kills = _oom_kills(self.job.get("cgroup_dirs", []))
+        oom = kills > self.oom_base or full
+        self.oom_base = kills
         return f"dead:{describe(st)}:{1 if oom else 0}"
 
     def serve_ctl(self, sock: socket.socket) -> bool:
