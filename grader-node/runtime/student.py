@@ -85,6 +85,25 @@ class _Capture:
     def text(self) -> str:
         return "".join(self.parts)
 
+    @property
+    def buffer(self) -> "_Bytes":
+        return _Bytes(self)
+
+
+class _Bytes:
+    """sys.stdout.buffer during a call: bytes, decoded (invalid UTF-8 escaped)."""
+
+    def __init__(self, text: _Capture) -> None:
+        self.text = text
+
+    def write(self, b: Any) -> int:
+        data = bytes(b)
+        self.text.write(data.decode("utf-8", "backslashreplace"))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
 
 def kind_of(obj: Any) -> str:
     if isinstance(obj, type):

@@ -40,14 +40,16 @@ TIME_LIMIT_S = 240                  # the whole run, generously on a loaded 2-co
 # case -> (exercise, verdict (or the verdicts allowed), score, detail that must be in the
 # record's message or the attack test's message, or None). Exercise "hostile": timeout_s 8, memory_mb 256.
 EXPECTED = {
-    "fork_bomb": ("hostile", "timeout", 3, "wall clock"),
+    # two-process runtime: a call that hangs fails its test ("did not return within") and
+    # the tests after it still run; the verdict says what happened
+    "fork_bomb": ("hostile", "timeout", 3, "did not return within"),
     # 512 copies of the interpreter: pids.max or the memory limit, whichever gives first
     "fork_bomb_python": ("hostile", ("timeout", "memory"), 3, None),
     "memory_bomb": ("hostile", "memory", 3, "memory limit"),
-    "cpu_spin": ("hostile", "timeout", 3, "wall clock"),
-    "sleep_forever": ("hostile", "timeout", 3, "wall clock"),
-    "endless_stdout": ("hostile", "output_limit", 3, "bytes of output"),
-    "endless_stderr": ("hostile", "output_limit", 3, "bytes of output"),
+    "cpu_spin": ("hostile", "timeout", 3, "did not return within"),
+    "sleep_forever": ("hostile", "timeout", 3, "did not return within"),
+    "endless_stdout": ("hostile", "output_limit", 3, "output limit"),
+    "endless_stderr": ("hostile", "output_limit", 3, "output limit"),
     "fill_disk": ("hostile", "ok", 4, None),
     "huge_file": ("hostile", "ok", 3, "File too large"),
     "thread_bomb": ("hostile", "ok", 4, None),
@@ -59,13 +61,16 @@ EXPECTED = {
     "workdir_writer": ("pair", "ok", 4, None),
     "workdir_reader": ("pair", "ok", 4, None),
     "double_fork": ("hostile", "ok", 4, None),
-    "double_fork_timeout": ("hostile", "timeout", 3, "wall clock"),
-    "kill_all": ("hostile", "crashed", 3, "signal 9"),
+    "double_fork_timeout": ("hostile", "timeout", 3, "did not return within"),
+    # `kill -9 -1` in the student process reaches only its own pid namespace, whose
+    # init (the student process) ignores it: the attack harms nothing and returns
+    "kill_all": ("hostile", "ok", 4, None),
     "signal_parent": ("hostile", "ok", 4, None),
     "fake_passed": ("hostile", "ok", 3, "attack(3) should be 6"),
-    "channel_garbage": ("hostile", "crashed", 3, "result channel violated"),
-    "channel_oversized": ("hostile", "crashed", 3, "result channel violated"),
-    "channel_lying_count": ("hostile", "crashed", 3, "result channel violated"),
+    # the student process has no result channel: fd 3 is its request pipe (read only)
+    "channel_garbage": ("hostile", "ok", 3, "Bad file descriptor"),
+    "channel_oversized": ("hostile", "ok", 3, "Bad file descriptor"),
+    "channel_lying_count": ("hostile", "ok", 3, "Bad file descriptor"),
     "recursion_bomb": ("hostile", "memory", 3, "memory limit"),
     "ctypes_segfault": ("hostile", "crashed", 3, "signal 11"),
     "non_utf8_output": ("hostile", "ok", 3, "ValueError"),
@@ -515,7 +520,7 @@ def test_big_notebook_is_graded_by_the_runner(tmp_path):
     try:
         root.chmod(0o711)
         p = subprocess.run([str(tool), "--json", "--uid", "61800", "--work-root", str(root),
-                            "--harness", str(REPO / "grader-node" / "harness" / "harness.py"),
+                            "--runtime", str(REPO / "grader-node" / "runtime"),
                             str(HERE / "exercise"), str(sub)],
                            capture_output=True, text=True, timeout=120)
     finally:
@@ -557,6 +562,8 @@ def start_probe_node(state: Path, tmp_path: Path, root: Path, hide: str) -> tupl
     conf = re.sub(r"^cache_dir = .*$", f'cache_dir = "{tmp_path}/cache"', conf, flags=re.M)
     conf = re.sub(r"^group = .*$", "group = gradeq-hostile-probe-never", conf, flags=re.M)
     conf = re.sub(r"^address = .*$", "address = 127.0.0.1:1", conf, flags=re.M)
+    if hide == "bwrap":  # only the bwrap runner needs bubblewrap
+        conf = re.sub(r"^mode = .*$", "mode = bwrap", conf, flags=re.M)
     cfile = tmp_path / "node.conf"
     cfile.write_text(conf)
     node = BIN / "grader-node" / "gradeq-node"
