@@ -1,5 +1,7 @@
 """A submission that hangs in its third test: verdict timeout, the tests that finished
-before it keep their credit, and the node goes on grading the next submission."""
+before it keep their credit, the hung test says it timed out, the test after it still
+runs against a fresh student process (two-process runtime), and the node goes on
+grading the next submission."""
 from __future__ import annotations
 
 import json
@@ -48,7 +50,7 @@ def wait_done(api, sid: str, limit: float = 120) -> dict:
     raise AssertionError(f"{sid} not finished after {limit} s")
 
 
-def test_infinite_loop_is_timeout_and_keeps_earlier_credit(api, tmp_path):
+def test_infinite_loop_is_timeout_and_keeps_the_other_tests_credit(api, tmp_path):
     ex = make_exercise(tmp_path)
     api.cli("publish", f"{COURSE}/hang", str(ex))
     hang = tmp_path / "hang.py"
@@ -60,7 +62,10 @@ def test_infinite_loop_is_timeout_and_keeps_earlier_credit(api, tmp_path):
     assert by_name["test_one"]["passed"] and by_name["test_one"]["points"] == 2
     assert by_name["test_two"]["passed"] and by_name["test_two"]["points"] == 3
     assert not by_name["test_three"]["passed"]
-    assert rec["score"] == 5 and rec["max"] == 7
+    assert "timed out" in by_name["test_three"]["message"], by_name["test_three"]
+    # the credit after the hang survives too (the single-process runtime lost it: 5)
+    assert by_name["test_four"]["passed"] and by_name["test_four"]["points"] == 1
+    assert rec["score"] == 6 and rec["max"] == 7
 
     # The node keeps serving: a correct submission right after gets full marks.
     good = tmp_path / "good.py"
