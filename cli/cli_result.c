@@ -10,6 +10,7 @@
 #include "cli_http.h"
 #include "cli_opts.h"
 #include "score.h"
+#include "text.h"
 #include "util.h"
 
 #define CLI_NAME_COL_MAX 60
@@ -43,14 +44,26 @@ static const char *num_at(const json_t *o, const char *key, char *buf, size_t le
 	return score_format(json_number_value(v), buf, len);
 }
 
-/* Prints s on one line: control characters become spaces, cut at max bytes. */
+/* Prints s on one line, inert (text_inert: no control character, escape sequence or
+ * bidi override of a submission reaches the terminal), cut at max bytes on a character
+ * boundary. */
 static void print_oneline(FILE *out, const char *s, size_t max)
 {
-	size_t n = 0;
-	for (; *s && n < max; s++, n++)
-		fputc((unsigned char)*s < 0x20 ? ' ' : *s, out);
-	if (*s)
+	char *clean = text_inert(s, strlen(s), true);
+	if (!clean) {
+		fputs("?", out);
+		return;
+	}
+	size_t n = strlen(clean);
+	if (n > max) {
+		while (max > 0 && ((unsigned char)clean[max] & 0xC0) == 0x80)
+			max--;
+		clean[max] = '\0';
+	}
+	fputs(clean, out);
+	if (n > max)
 		fputs("...", out);
+	free(clean);
 }
 
 bool cli_result_finished(const json_t *rec)
@@ -106,8 +119,10 @@ void cli_result_print(const json_t *rec, FILE *out)
 		char pts[72];
 		snprintf(pts, sizeof pts, "%s/%s", num_at(t, "points", a, sizeof a),
 		         num_at(t, "max_points", b, sizeof b));
+		char *name = text_inert(str_or(t, "name", "?"), strlen(str_or(t, "name", "?")), true);
 		fprintf(out, "  %s %-*.*s  %7s", passed ? "\u2713" : "\u2717", (int)w, (int)w,
-		        str_or(t, "name", "?"), pts);
+		        name ? name : "?", pts);
+		free(name);
 		const char *msg = str_or(t, "message", "");
 		if (*msg) {
 			fputs("  ", out);

@@ -197,37 +197,10 @@ static void on_rebalance(void *opaque, bool assigned, const int32_t *parts, size
 
 /* ---- text hygiene: everything from the sandbox is untrusted ---- */
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-	unsigned char c = s[0];
-	size_t n;
-	uint32_t cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (left < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
-}
-
-/* Copies at most max bytes of in (its head, or its tail when tail is set) as valid UTF-8
- * without NULs: invalid bytes become '?'. Returns a malloc'd string or NULL. */
+/* Copies at most max bytes of in (its head, or its tail when tail is set), made inert by
+ * rec_clean_string (valid UTF-8; C0 but newline and tab, C1, bidi controls and the
+ * line separators become spaces): what is stored is safe on any terminal or page.
+ * Returns a malloc'd string or NULL. */
 static char *clean_text(const char *in, size_t len, size_t max, bool tail, size_t *outlen)
 {
 	if (!in)
@@ -242,25 +215,9 @@ static char *clean_text(const char *in, size_t len, size_t max, bool tail, size_
 			len = max;
 		}
 	}
-	char *out = malloc(len + 1);
-	if (!out)
-		return NULL;
-	size_t o = 0;
-	for (size_t i = 0; i < len;) {
-		const unsigned char *p = (const unsigned char *)in + i;
-		size_t n = utf8_seq(p, len - i);
-		if (n == 0 || *p == 0) {
-			out[o++] = '?';
-			i++;
-		} else {
-			memcpy(out + o, p, n);
-			o += n;
-			i += n;
-		}
-	}
-	out[o] = '\0';
-	if (outlen)
-		*outlen = o;
+	char *out = rec_clean_string(in ? in : "", len);
+	if (out && outlen)
+		*outlen = strlen(out);
 	return out;
 }
 

@@ -11,6 +11,7 @@
 #include "mpk.h"
 #include "published.h"
 #include "score.h"
+#include "text.h"
 
 enum outcome { OC_NOT_RUN, OC_PASSED, OC_FAILED, OC_ERROR, OC_SKIPPED };
 
@@ -93,89 +94,14 @@ const struct rec_state *rec_state(const struct rec_stream *s)
 
 /* -- strings -------------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at p (1-4), or 0. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned c = p[0];
-	size_t len;
-	unsigned min;
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xE0) == 0xC0)
-		len = 2, min = 0x80;
-	else if ((c & 0xF0) == 0xE0)
-		len = 3, min = 0x800;
-	else if ((c & 0xF8) == 0xF0)
-		len = 4, min = 0x10000;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	unsigned cp = c & (0x7Fu >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3Fu);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
-}
-
-/* Code points that must not reach a terminal or a page as they are. */
-static bool cp_inert_space(unsigned cp)
-{
-	return (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
-	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F || cp == 0x061C ||
-	       cp == 0x2028 || cp == 0x2029;
-}
-
-static unsigned cp_of(const unsigned char *p, size_t n)
-{
-	if (n == 1)
-		return p[0];
-	unsigned cp = p[0] & (0x7Fu >> n);
-	for (size_t i = 1; i < n; i++)
-		cp = (cp << 6) | (p[i] & 0x3Fu);
-	return cp;
-}
-
-static char *clean(const char *s, size_t len, bool line)
-{
-	char *out = malloc(len + 1);
-	if (!out)
-		return NULL;
-	const unsigned char *p = (const unsigned char *)s;
-	size_t o = 0;
-	for (size_t i = 0; i < len;) {
-		size_t n = utf8_len(p + i, len - i);
-		if (n == 0) {
-			out[o++] = '?';
-			i++;
-		} else if (n == 1 && (p[i] < 0x20 || p[i] == 0x7F)) {
-			out[o++] = !line && (p[i] == '\n' || p[i] == '\t') ? (char)p[i] : ' ';
-			i++;
-		} else if (n > 1 && cp_inert_space(cp_of(p + i, n))) {
-			out[o++] = ' '; /* shorter than the sequence: fits */
-			i += n;
-		} else {
-			memcpy(out + o, p + i, n);
-			o += n;
-			i += n;
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
 char *rec_clean_string(const char *s, size_t len)
 {
-	return clean(s, len, false);
+	return text_inert(s, len, false);
 }
 
 char *rec_clean_line(const char *s, size_t len)
 {
-	return clean(s, len, true);
+	return text_inert(s, len, true);
 }
 
 /* -- records -------------------------------------------------------------------------- */

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "published.h"
 #include "records.h"
 
 /* A growing buffer of frames. */
@@ -192,6 +193,138 @@ static void test_zero_score_for_import_error(void **state)
 	rec_score_free(&sc);
 	rec_free(s);
 	free(b.p);
+}
+
+/* A test record with an "ev" field (what happened to the student process). */
+static void rec_test_ev(struct buf *b, const char *name, const char *outcome, const char *ev)
+{
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 4);
+	pk_str(&pk, "t");
+	pk_str(&pk, "test");
+	pk_str(&pk, "name");
+	pk_str(&pk, name);
+	pk_str(&pk, "outcome");
+	pk_str(&pk, outcome);
+	pk_str(&pk, "ev");
+	pk_str(&pk, ev);
+	put_frame(b, &sb);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* The stream claims 5000 tests of weight 1e6 and passes all of them, and reweights the
+ * published ones: against the published list only the published tests count, with their
+ * published weights, and the score never exceeds the maximum. */
+static void test_published_list_decides(void **state)
+{
+	char err[128];
+	struct pub_list *p =
+		pub_new(3, three, (const double[]){ 2, 1, 1 }, err, sizeof err);
+	assert_non_null(p);
+	struct buf b = { 0 };
+	rec_hello(&b);
+	static char names[200][24];
+	const char *inv[200];
+	double w[200];
+	for (int i = 0; i < 200; i++) {
+		snprintf(names[i], sizeof names[i], "forged::t%d", i);
+		inv[i] = names[i];
+		w[i] = 1e6;
+	}
+	put_collected(&b, 200, inv, w);                                       /* ignored */
+	put_collected(&b, 3, three, (const double[]){ 0, 1e6, 1e6 });         /* ignored */
+	for (int i = 0; i < 200; i++)
+		rec_test(&b, inv[i], "passed", "", "");                          /* unlisted */
+	rec_test(&b, "t.py::b", "passed", "", "");
+	/* t.py::a is never reported; t.py::c failed */
+	rec_test(&b, "t.py::c", "failed", "AssertionError", "AssertionError");
+	rec_simple(&b, "end", NULL, NULL);
+	struct rec_stream *s = rec_new();
+	assert_int_equal(rec_set_published(s, p), 0);
+	assert_int_equal(rec_feed(s, b.p, b.len, 1), 0);
+	assert_int_equal(rec_state(s)->nunlisted, 200);
+	struct rec_score sc;
+	assert_int_equal(rec_score(s, 0, false, "ok", &sc), 0);
+	assert_int_equal(sc.ntests, 3);
+	assert_true(fabs(sc.score - 1) < 1e-9);
+	assert_true(fabs(sc.max_score - 4) < 1e-9);
+	assert_string_equal(sc.tests[0].name, "t.py::a");
+	assert_false(sc.tests[0].passed);
+	assert_string_equal(sc.tests[0].message, "not run: ok");
+	rec_score_free(&sc);
+	/* with max_points: scaled by the published weights, capped at the maximum */
+	assert_int_equal(rec_score(s, 10, false, "ok", &sc), 0);
+	assert_true(fabs(sc.score - 2.5) < 1e-9 && fabs(sc.max_score - 10) < 1e-9);
+	rec_score_free(&sc);
+	rec_free(s);
+	pub_free(p);
+	free(b.p);
+}
+
+static void test_events_of_the_student_process(void **state)
+{
+	struct buf b = { 0 };
+	rec_hello(&b);
+	put_collected(&b, 3, three, NULL);
+	rec_test_ev(&b, "t.py::a", "failed", "timeout");
+	rec_test_ev(&b, "t.py::b", "failed", "memory");
+	rec_test_ev(&b, "t.py::c", "failed", "crashed");
+	rec_simple(&b, "end", NULL, NULL);
+	struct rec_stream *s = feed_all(&b, 0);
+	const struct rec_state *st = rec_state(s);
+	assert_true(st->ev_timeout && st->ev_memory && st->ev_crashed && !st->ev_output);
+	assert_int_equal(st->ntimeouts, 1);
+	rec_free(s);
+	free(b.p);
+}
+
+static void test_published_json_validation(void **state)
+{
+	char err[160];
+	const char *good = "{\"v\":1,\"tests\":[[\"a\",2],[\"b\",0.5]]}";
+	struct pub_list *p = pub_parse(good, strlen(good), err, sizeof err);
+	assert_non_null(p);
+	assert_int_equal(p->n, 2);
+	assert_true(fabs(p->total - 2.5) < 1e-12);
+	char *j = pub_json(p);
+	struct pub_list *q = pub_parse(j, strlen(j), err, sizeof err);
+	assert_non_null(q);
+	assert_string_equal(q->names[1], "b");
+	free(j);
+	pub_free(q);
+	pub_free(p);
+	static const char *const bad[] = {
+		"[]",
+		"{\"v\":2,\"tests\":[]}",
+		"{\"v\":1,\"tests\":[[\"a\",1],[\"a\",1]]}",
+		"{\"v\":1,\"tests\":[[\"a\",-1]]}",
+		"{\"v\":1,\"tests\":[[\"a\",1e9]]}",
+		"{\"v\":1,\"tests\":[[\"\",1]]}",
+		"{\"v\":1,\"tests\":[[1,1]]}",
+		"{\"v\":1,\"tests\":[[\"a\\u0000b\",1]]}",
+		"not json",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		p = pub_parse(bad[i], strlen(bad[i]), err, sizeof err);
+		if (p)
+			fail_msg("accepted %s", bad[i]);
+	}
+}
+
+static void test_clean_line_and_bidi(void **state)
+{
+	/* a newline in a test name would forge a line of `gradeq result`; an ANSI escape,
+	 * a C1 CSI, a bidi override and U+2028 would change what the terminal shows */
+	const char in[] = "a\nb\x1b[31m\xc2\x9b\xe2\x80\xae\xe2\x80\xa8z";
+	char *s = rec_clean_line(in, sizeof in - 1);
+	assert_string_equal(s, "a b [31m   z");
+	free(s);
+	s = rec_clean_string(in, sizeof in - 1);
+	assert_string_equal(s, "a\nb [31m   z");
+	free(s);
 }
 
 static void expect_violation(struct buf *b, const char *needle)
@@ -379,6 +512,10 @@ int main(void)
 		cmocka_unit_test(test_long_strings_refused),
 		cmocka_unit_test(test_memory_error_flag),
 		cmocka_unit_test(test_clean_string),
+		cmocka_unit_test(test_published_list_decides),
+		cmocka_unit_test(test_events_of_the_student_process),
+		cmocka_unit_test(test_published_json_validation),
+		cmocka_unit_test(test_clean_line_and_bidi),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
