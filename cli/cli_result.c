@@ -98,6 +98,16 @@ void cli_result_print(const json_t *rec, FILE *out)
 	}
 	fprintf(out, "score     %s / %s\n", num_at(rec, "score", a, sizeof a),
 	        num_at(rec, "max", b, sizeof b));
+	const char *iso = str_or(rec, "isolation", "");
+	if (*iso) { /* names of ours, set by the node; printed inert all the same */
+		fputs("graded    ", out);
+		print_oneline(out, iso, 32);
+		fputs(strcmp(iso, "in-process") == 0 ? " (the notebook shared the tests' process)" : "",
+		      out);
+		fputs(", ", out);
+		print_oneline(out, str_or(rec, "runner", "?"), 16);
+		fputs(" runner\n", out);
+	}
 
 	json_t *tests = json_object_get(rec, "tests");
 	if (!json_is_array(tests) || json_array_size(tests) == 0)

@@ -47,6 +47,8 @@ static const struct {
 	{ "started_ms", "started_ms", F_INT, 'a' },
 	{ "finished_ms", "finished_ms", F_INT, 'a' },
 	{ "node", "node", F_STR, 'a' },
+	{ "isolation", "isolation", F_STR, 'd' },
+	{ "runner", "runner", F_STR, 'd' },
 	{ "tests_hash", "tests_hash", F_STR, 'a' },
 	{ "error", "error", F_STR, 'e' },
 	{ "feedback", "tests", F_JSON, 'd' },

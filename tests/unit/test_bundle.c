@@ -137,7 +137,11 @@ static void test_pack_parse_extract(void **state)
 	assert_int_equal(util_read_file(path, 100, &content, &flen), 0);
 	assert_string_equal(content, "a,b\n1,2\n");
 	free(content);
-	snprintf(path, sizeof path, "%s/exercise.toml", out); /* only tests/ and files/ */
+	/* tests/, files/ and exercise.toml (the node reads the exercise's settings from it);
+	 * release.py stays out */
+	snprintf(path, sizeof path, "%s/exercise.toml", out);
+	assert_int_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof path, "%s/release.py", out);
 	assert_int_equal(access(path, F_OK), -1);
 	/* a second extraction into the same place refuses to overwrite */
 	assert_int_equal(bundle_extract(b, out, err, sizeof err), -EEXIST);
@@ -346,6 +350,26 @@ static void test_meta(void **state)
 	expect_meta_error("[limits]\ntimeout_s = 5\n", "exercise.toml:1: unknown section [limits]");
 }
 
+static void test_meta_isolation(void **state)
+{
+	struct exercise_meta m;
+	char why[256];
+	const char *t1 = "isolation = \"in-process\"\ncall_timeout_s = 3\n";
+	assert_int_equal(exercise_meta_parse(t1, strlen(t1), &m, why, sizeof why), 0);
+	assert_true(m.in_process);
+	assert_int_equal(m.call_timeout_s, 3);
+	const char *t2 = "isolation = \"two-process\"\n";
+	assert_int_equal(exercise_meta_parse(t2, strlen(t2), &m, why, sizeof why), 0);
+	assert_false(m.in_process);
+	assert_int_equal(m.call_timeout_s, 0);
+	const char *t3 = "title = \"x\"\n\nisolation = \"none\"\n";
+	assert_int_equal(exercise_meta_parse(t3, strlen(t3), &m, why, sizeof why), -EINVAL);
+	assert_non_null(strstr(why, "isolation"));
+	const char *t4 = "call_timeout_s = 0\n";
+	assert_int_equal(exercise_meta_parse(t4, strlen(t4), &m, why, sizeof why), -EINVAL);
+	assert_non_null(strstr(why, "exercise.toml:1"));
+}
+
 static void test_extract_refuses_symlinked_dir(void **state)
 {
 	const char *kv[] = { "tests/test_a.py", "x", NULL };
@@ -376,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_too_many_files),
 		cmocka_unit_test(test_meta),
+		cmocka_unit_test(test_meta_isolation),
 		cmocka_unit_test_setup_teardown(test_extract_refuses_symlinked_dir, setup,
 		                                teardown),
 	};
