@@ -19,6 +19,7 @@ struct cg_limits {
 	uint64_t memory_bytes; /* memory limit, swap off; 0 = none */
 	unsigned pids_max;     /* 0 = none */
 	unsigned cpu_weight;   /* v2 cpu.weight (100 = default); v1 shares = weight*1024/100 */
+	bool oom_group;        /* v2 memory.oom.group: an OOM kill takes every process */
 };
 
 /* Finds the hierarchy (v2 when it carries memory and pids, else v1), creates the parent
@@ -40,6 +41,9 @@ int cg_create(struct cg_root *root, const char *name, const struct cg_limits *li
               struct cg_job **out, char *err, size_t errlen);
 /* Moves pid into the job (every hierarchy). 0 or -errno. */
 int cg_attach(struct cg_job *job, pid_t pid);
+/* CPU time used by the job's processes so far (v1 cpuacct.usage, v2 cpu.stat), in
+ * microseconds. 0 or -errno (-ENOENT: no cpu accounting here). */
+int cg_cpu_usec(struct cg_job *job, uint64_t *out);
 /* The job's directories (one per v1 hierarchy, one on v2), for a process that joins
  * the job itself by writing to <dir>/cgroup.procs (the zygote's children) and for
  * reading its memory events. Pointers valid until cg_destroy. Returns the count. */

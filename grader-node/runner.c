@@ -307,6 +307,8 @@ static void run_finish(struct run *r, const char *infra_reason)
 	pump_output(r, SIZE_MAX);
 	read_status(r);
 	int oom = (r->cg ? cg_oom(r->cg) : 0) || r->zy_oom;
+	uint64_t cpu_us = 0;
+	bool have_cpu = r->cg && cg_cpu_usec(r->cg, &cpu_us) == 0;
 
 	struct run_outcome o;
 	memset(&o, 0, sizeof o);
@@ -419,6 +421,7 @@ static void run_finish(struct run *r, const char *infra_reason)
 	o.t_imported = st->t_imported;
 	o.t_tests_done = st->t_end;
 	o.t_end = r->t_end;
+	o.cpu_ms = have_cpu ? (int64_t)(cpu_us / 1000) : -1;
 	o.isolation = r->zy && !r->in_process ? "two-process" : "in-process";
 	o.runner = r->zy ? (r->own_zy ? "cold" : "warm") : "bwrap";
 	o.student_starts = r->students;
@@ -868,7 +871,8 @@ int runner_start(struct runner *rn, const struct run_spec *spec, run_done_cb cb,
 	if (rn->cg) {
 		struct cg_limits cl = { .memory_bytes = (uint64_t)memory_mb * 1024 * 1024,
 			                .pids_max = lim.nproc,
-			                .cpu_weight = 100 };
+			                .cpu_weight = 100,
+			                .oom_group = !zygote || r->in_process };
 		if ((rc = cg_create(rn->cg, spec->name, &cl, &r->cg, err, errlen)) < 0)
 			goto fail;
 	}

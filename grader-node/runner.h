@@ -94,6 +94,7 @@ struct run_outcome {
 	/* timing (CLOCK_MONOTONIC ms; 0 if unknown): spawn, harness first line, after
 	 * imports (python + pytest + marimo + submission), end of tests, reaped */
 	int64_t t_spawn, t_harness, t_imported, t_tests_done, t_end;
+	int64_t cpu_ms;               /* CPU time of the job's processes (cgroup), -1 unknown */
 	const char *isolation;        /* "two-process" | "in-process" (static string) */
 	const char *runner;           /* "warm" | "cold" | "bwrap" (static string) */
 	unsigned student_starts;      /* student processes started (two-process) */

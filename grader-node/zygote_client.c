@@ -116,8 +116,10 @@ struct zyg *zyg_start(const struct zyg_params *p, int wait_ms, char *err, size_t
 	posix_spawnattr_t attr;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&attr);
-	/* stdin from /dev/null; stdout/stderr stay the node's (its log) */
+	/* stdin from /dev/null; stdout and stderr both the caller's stderr (the node's log;
+	 * a tool's stdout stays its own) */
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, 2, 1);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], ZYG_CTL_FD);
 	sigset_t none, all;
 	sigemptyset(&none);

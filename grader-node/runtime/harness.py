@@ -379,7 +379,7 @@ def make_plugin(chan: Channel, pytest, events: list | None = None):  # type: ign
                 return
             tests = []
             for i, item in enumerate(session.items):
-                name = short_nodeid(item.nodeid, i)
+                name = short_nodeid(item.nodeid.removeprefix(PREPARED_PREFIX), i)
                 w = weight_of(item.get_closest_marker("points"))
                 self.names[item.nodeid] = name
                 self.weights[item.nodeid] = w
@@ -458,7 +458,42 @@ def make_plugin(chan: Channel, pytest, events: list | None = None):  # type: ign
 PYTEST_ARGS = ["-s", "--assert=plain",
                "-p", "no:terminal", "-p", "no:cacheprovider", "-p", "no:stepwise",
                "-p", "no:warnings", "-p", "no:pastebin", "-p", "no:junitxml",
-               "-p", "no:doctest", "-p", "no:randomly"]
+               "-p", "no:doctest", "-p", "no:randomly", "-p", "no:debugging",
+               "-p", "no:faulthandler", "-p", "no:setuponly", "-p", "no:setupplan"]
+
+# The sandbox's tests directory, and a pytest configuration prepared for it in the warm
+# zygote (prepare_pytest): argument parsing, plugin registration and the option parser
+# cost more CPU than a small exercise's tests, and are the same for every job. Prepared
+# with --rootdir / (which exists where the zygote runs; the tests directory does not),
+# so its node ids start with PREPARED_PREFIX, which the reports drop.
+SBX_TESTS = "/gradeq/tests"
+PREPARED_PREFIX = "gradeq/tests/"
+INI_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+_prepared = None
+
+
+def prepare_pytest() -> None:
+    """In the zygote, before any fork: a Config for SBX_TESTS, ready to run."""
+    global _prepared
+    from _pytest.config import _prepareconfig  # noqa: PLC0415
+    _prepared = _prepareconfig([SBX_TESTS, "--rootdir", "/", *PYTEST_ARGS], [])
+
+
+def run_pytest(pytest, tests: str, plugin) -> int:  # type: ignore[no-untyped-def]
+    """One pytest session over tests with plugin: from the prepared configuration when
+    there is one for this directory and the exercise brings no ini file of its own (the
+    tests process runs one session: the Config is used once, in this fork only), else
+    as pytest.main would."""
+    config = _prepared
+    if config is None or tests != SBX_TESTS or \
+            any(os.path.exists(os.path.join(tests, f)) for f in INI_FILES):
+        return pytest.main([tests, "--rootdir", tests, *PYTEST_ARGS], plugins=[plugin])
+    os.environ["PYTEST_VERSION"] = pytest.__version__
+    config.pluginmanager.register(plugin)
+    try:
+        return config.hook.pytest_cmdline_main(config=config)
+    finally:
+        config._ensure_unconfigure()
 
 
 class _StandIn:
@@ -594,8 +629,7 @@ def run_two_process(args: dict, chan: Channel) -> int:
     sys.modules["submission"] = proxy.SubmissionModule(pchan, names)
     chan.send({"t": "imported", "ms": monotonic_ms()})
     plugin = make_plugin(chan, pytest, proxy.EVENTS)
-    code = pytest.main([args["tests"], "--rootdir", args["tests"], *PYTEST_ARGS],
-                       plugins=[plugin])
+    code = run_pytest(pytest, args["tests"], plugin)
     return finish(code, plugin, chan)
 
 
@@ -622,7 +656,7 @@ def run(args: dict, chan: Channel) -> int:
     chan.send({"t": "imported", "ms": monotonic_ms()})
 
     plugin = make_plugin(chan, pytest)
-    code = pytest.main([tests, "--rootdir", tests, *PYTEST_ARGS], plugins=[plugin])
+    code = run_pytest(pytest, tests, plugin)
     return finish(code, plugin, chan)
 
 

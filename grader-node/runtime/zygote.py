@@ -87,10 +87,73 @@ def warm_imports() -> None:
                 lg.removeHandler(h)
                 h.close()
     import gqwire, harness, proxy, student  # noqa: F401,E401,PLC0415
+    warm_up(harness, student)
+    harness.prepare_pytest()
+    # marimo's App() calls inspect.stack(), whose getmodule() walks sys.modules the
+    # first time: once here, and the children inherit the filled cache
+    import inspect  # noqa: PLC0415
+    inspect.stack()
     # the unraisable-exception plugin runs gc.collect() several times per pytest
     # session: over a frozen heap that costs nothing
     gc.collect()
     gc.freeze()
+
+
+WARM_NOTEBOOK = """import marimo
+app = marimo.App()
+
+@app.function
+def f(x):
+    return [x, (x,), {x: 1.5}]
+
+@app.cell
+def _():
+    import numpy as np
+    return (np,)
+"""
+WARM_TEST = """import pytest
+from warm_nb import f
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("x", [1, 2])
+def test_f(x, capsys, tmp_path):
+    print(x)
+    assert f(x)[0] == pytest.approx(x)
+    with pytest.raises(ValueError):
+        int("x")
+"""
+
+
+def warm_up(harness: Any, student: Any) -> None:
+    """Runs our own tiny notebook and test session once, so that what marimo and pytest
+    build lazily on first use (compiled regexes, caches, lazily imported modules) is in
+    the zygote's memory and every job starts with it. Nothing of a job is involved."""
+    import tempfile  # noqa: PLC0415
+    with tempfile.TemporaryDirectory(prefix="gradeq-warm-") as d:
+        with open(os.path.join(d, "warm_nb.py"), "w") as f:
+            f.write(WARM_NOTEBOOK)
+        os.mkdir(os.path.join(d, "t"))
+        with open(os.path.join(d, "t", "test_warm.py"), "w") as f:
+            f.write(WARM_TEST)
+        student.speed_up_marimo()
+        mod = student.import_submission(os.path.join(d, "warm_nb.py"))
+        sys.modules["warm_nb"] = mod
+
+        class Quiet:
+            final = False
+
+            def send(self, record: dict) -> None:
+                pass
+
+        import pytest  # noqa: PLC0415
+        out, err = sys.stdout, sys.stderr
+        try:
+            harness.run_pytest(pytest, os.path.join(d, "t"), harness.make_plugin(Quiet(), pytest))
+        finally:
+            sys.stdout, sys.stderr = out, err
+        for name in ("warm_nb", "submission", "test_warm"):
+            sys.modules.pop(name, None)
+        sys.path[:] = [p for p in sys.path if not p.startswith(d)]
 
 
 # -- the per-process sandbox --------------------------------------------------------------
@@ -493,6 +556,7 @@ def main(argv: list[str]) -> int:
             except OSError:
                 pass
     ctl = socket.socket(fileno=ctl_fd)
+    os.chdir("/")  # a directory every sandbox has (prepared pytest config remembers it)
     if warm:
         warm_imports()
     return serve(ctl, jail, warm, once)
