@@ -45,6 +45,7 @@
 #include "codec.h"
 #include "fetch.h"
 #include "heartbeat.h"
+#include "joblimits.h"
 #include "log.h"
 #include "names.h"
 #include "node_config.h"
@@ -492,11 +493,6 @@ static void on_bundle(void *arg, int err, const char *why, const char *dir)
 
 /* ---- RUN ---- */
 
-static unsigned clamp_u(unsigned v, long long max)
-{
-	return (long long)v > max ? (unsigned)max : v;
-}
-
 static void on_run_done(struct run *r, const struct run_outcome *o, void *arg)
 {
 	struct job *j = arg;
@@ -543,8 +539,9 @@ static void on_run_done(struct run *r, const struct run_outcome *o, void *arg)
 static void start_run(struct job *j)
 {
 	struct node *n = j->n;
-	const Gradeq__Limits *l = j->gj->limits;
+	struct jl_limits l;
 	char err[256] = "";
+	jl_for_job(&n->cfg, j->gj->limits, &l); /* untrusted: clamped to the node's ceilings */
 	if (j->infra_tries == 0)
 		snprintf(j->name, sizeof j->name, "%s-%u", j->sj.id, j->sj.attempt);
 	else
@@ -557,11 +554,11 @@ static void start_run(struct job *j)
 		.source = j->src,
 		.source_len = j->src_len,
 		.max_points = j->gj->max_points,
-		.timeout_s = l ? clamp_u(l->timeout_s, n->cfg.max_timeout_s) : 0,
-		.memory_mb = l ? clamp_u(l->memory_mb, n->cfg.max_memory_mb) : 0,
-		.cpu_s = l ? l->cpu_s : 0,
-		.nproc = l ? l->nproc : 0,
-		.output_kb = l ? l->output_kb : 0,
+		.timeout_s = l.timeout_s,
+		.memory_mb = l.memory_mb,
+		.cpu_s = l.cpu_s,
+		.nproc = l.nproc,
+		.output_kb = l.output_kb,
 		.safety_check = j->gj->safety_check,
 	};
 	j->t_run_start = util_mono_ms();
