@@ -457,7 +457,7 @@ static void test_broker_down_publish(void **state)
 	assert_false(broker_up(p));
 	/* freeing with a publish outstanding still calls its callback, once */
 	struct broker *p2 = producer();
-	struct ack a2 = {0};
+	struct ack a2 = { 0 };
 	assert_int_equal(broker_publish(p2, NULL, "x", 1, on_ack, &a2), 0);
 	broker_free(p2);
 	assert_int_equal(a2.calls, 1);
