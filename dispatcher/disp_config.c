@@ -14,6 +14,10 @@ void disp_config_defaults(struct disp_config *c)
 	snprintf(c->listen, sizeof c->listen, "127.0.0.1:8080");
 	snprintf(c->secret_file, sizeof c->secret_file, "/etc/gradeq/secret");
 	c->max_body_kb = 1024;
+	c->max_header_kb = 16;
+	c->max_connections = 1024;
+	c->max_connections_per_client = 64;
+	c->request_timeout_s = 30;
 	snprintf(c->log_level, sizeof c->log_level, "info");
 	snprintf(c->kafka_brokers, sizeof c->kafka_brokers, "127.0.0.1:9092");
 	snprintf(c->kafka_topic, sizeof c->kafka_topic, "gradeq.jobs");
@@ -63,6 +67,11 @@ int disp_config_load(struct disp_config *c, const char *path, char *err, size_t 
 		{ "dispatcher", "secret_file", CONF_STR, c->secret_file, sizeof c->secret_file, 0,
 		  0 },
 		{ "dispatcher", "max_body_kb", CONF_INT, &c->max_body_kb, 0, 1, 64 * 1024 },
+		{ "dispatcher", "max_header_kb", CONF_INT, &c->max_header_kb, 0, 1, 1024 },
+		{ "dispatcher", "max_connections", CONF_INT, &c->max_connections, 0, 1, 100000 },
+		{ "dispatcher", "max_connections_per_client", CONF_INT,
+		  &c->max_connections_per_client, 0, 1, 100000 },
+		{ "dispatcher", "request_timeout_s", CONF_INT, &c->request_timeout_s, 0, 1, 3600 },
 		{ "dispatcher", "log_level", CONF_STR, c->log_level, sizeof c->log_level, 0, 0 },
 		{ "kafka", "brokers", CONF_STR, c->kafka_brokers, sizeof c->kafka_brokers, 0, 0 },
 		{ "kafka", "topic", CONF_STR, c->kafka_topic, sizeof c->kafka_topic, 0, 0 },
@@ -99,6 +108,13 @@ int disp_config_load(struct disp_config *c, const char *path, char *err, size_t 
 	}
 	if (!topic_valid(c->kafka_group)) {
 		snprintf(err, errlen, "%s: kafka.group: expected [A-Za-z0-9._-]{1,249}", path);
+		return -EINVAL;
+	}
+	if (c->max_connections_per_client > c->max_connections) {
+		snprintf(err, errlen,
+		         "%s: dispatcher.max_connections_per_client (%lld) above "
+		         "dispatcher.max_connections (%lld)",
+		         path, c->max_connections_per_client, c->max_connections);
 		return -EINVAL;
 	}
 	if (c->secret_file[0] == '\0') {

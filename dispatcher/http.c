@@ -18,6 +18,7 @@
 #include "api.h"
 #include "auth.h"
 #include "disp.h"
+#include "http_gate.h"
 #include "log.h"
 #include "util.h"
 
@@ -25,6 +26,7 @@ struct http {
 	struct disp *d;
 	struct evhttp *eh;
 	struct evhttp_bound_socket *sock;
+	struct gate *gate; /* connection caps and the receive deadline */
 	int port;
 };
 
@@ -123,6 +125,8 @@ static const char *status_reason(int code)
 		return "Method Not Allowed";
 	case 413:
 		return "Payload Too Large";
+	case 431:
+		return "Request Header Fields Too Large";
 	case 503:
 		return "Service Unavailable";
 	default:
@@ -476,6 +480,12 @@ static void http_on_request(struct evhttp_request *req, void *arg)
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	if (evcon)
 		evhttp_connection_set_closecb(evcon, hreq_on_close, h);
+	if (!gate_request_received(s->gate, req)) {
+		/* the gate answered 431 and cut the connection: act on nothing */
+		http_reply_error(h, 431, "request line and headers over the cap");
+		hreq_unref(h);
+		return;
+	}
 	h->deadline = evtimer_new(s->d->base, hreq_on_deadline, h);
 	struct timeval tv = { HTTP_DEADLINE_S, 0 };
 	if (h->deadline)
@@ -499,6 +509,25 @@ struct http *http_new(struct disp *d, char *err, size_t errlen)
 		return NULL;
 	}
 	evhttp_set_max_body_size(s->eh, (ev_ssize_t)d->cfg.max_body_kb * 1024);
+	/* Request line + headers: without a cap libevent rescans a growing header for its
+	 * end of line (64 MiB cost 33 s of CPU). */
+	/* The gate answers 431 at max_header_kb; evhttp's cap (an HTML 400) is a backstop. */
+	evhttp_set_max_headers_size(s->eh, (ev_ssize_t)d->cfg.max_header_kb * 1024 + 65536);
+	const struct gate_limits gl = {
+		.max_conns = (unsigned)d->cfg.max_connections,
+		.max_per_client = (unsigned)d->cfg.max_connections_per_client,
+		.rx_deadline_s = (unsigned)d->cfg.request_timeout_s,
+		.busy_s = HTTP_DEADLINE_S + 5,
+		.retry_after_s = HTTP_RETRY_AFTER_S,
+		.max_header_bytes = (size_t)d->cfg.max_header_kb * 1024,
+	};
+	s->gate = gate_new(d->base, s->eh, &gl);
+	if (s->gate == NULL) {
+		snprintf(err, errlen, "out of memory");
+		evhttp_free(s->eh);
+		free(s);
+		return NULL;
+	}
 	/* Let every method reach the router so a wrong one gets a JSON 405. */
 	evhttp_set_allowed_methods(s->eh, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
 	                                          EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
@@ -513,6 +542,7 @@ struct http *http_new(struct disp *d, char *err, size_t errlen)
 	if (s->sock == NULL) {
 		snprintf(err, errlen, "cannot listen on %s: %s", d->cfg.listen, strerror(errno));
 		evhttp_free(s->eh);
+		gate_free(s->gate);
 		free(s);
 		return NULL;
 	}
@@ -541,6 +571,7 @@ void http_free(struct http *s)
 	if (s == NULL)
 		return;
 	evhttp_free(s->eh);
+	gate_free(s->gate); /* after evhttp_free: it releases the connections first */
 	free(s);
 }
 
