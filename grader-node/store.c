@@ -254,7 +254,7 @@ void store_free(struct store *s)
 
 /* ---- scripts ---- */
 
-/* KEYS[1] gq:sub:<id>
+/* KEYS[1] gq:sub:<id>  KEYS[2] gq:now (records by present status, docs/redis.md)
  * ARGV attempt node started_ms id course exercise student */
 static const char MARK_LUA[] =
 	"local cur = redis.call('HMGET', KEYS[1], 'attempt', 'status')\n"
@@ -266,6 +266,10 @@ static const char MARK_LUA[] =
 	"end\n"
 	"redis.call('HSET', KEYS[1], 'status', 'grading', 'attempt', ARGV[1], 'node', ARGV[2],\n"
 	"           'started_ms', ARGV[3])\n"
+	"if cur[2] ~= 'grading' then\n"
+	"  if cur[2] then redis.call('HINCRBY', KEYS[2], cur[2], -1) end\n"
+	"  redis.call('HINCRBY', KEYS[2], 'grading', 1)\n"
+	"end\n"
 	"if not stored then\n"
 	"  redis.call('HSET', KEYS[1], 'id', ARGV[4], 'course', ARGV[5], 'exercise', ARGV[6],\n"
 	"             'student', ARGV[7])\n"
@@ -275,6 +279,7 @@ static const char MARK_LUA[] =
 
 /* KEYS[1] gq:sub:<id>  KEYS[2] gq:results  KEYS[3] gq:best:<course>
  * KEYS[4] gq:subs:<course>:<exercise>:<student>  KEYS[5] gq:stats  KEYS[6] gq:errors
+ * KEYS[7] gq:now (records by present status: the old status -1, the new one +1)
  * ARGV  1 id  2 attempt  3 status  4 verdict  5 score  6 max  7 feedback  8 error
  *       9 node  10 started_ms  11 finished_ms  12 output_tail  13 course  14 exercise
  *       15 student  16 event channel  17 event JSON  18 best field  19 "gq:sub:"
@@ -291,6 +296,10 @@ static const char PUT_LUA[] =
 	"redis.call('HSET', KEYS[1], 'id', ARGV[1], 'course', ARGV[13], 'exercise', ARGV[14],\n"
 	"  'student', ARGV[15], 'attempt', ARGV[2], 'status', ARGV[3], 'node', ARGV[9],\n"
 	"  'started_ms', ARGV[10], 'finished_ms', ARGV[11], 'output_tail', ARGV[12])\n"
+	"if cur[2] ~= ARGV[3] then\n"
+	"  if cur[2] then redis.call('HINCRBY', KEYS[7], cur[2], -1) end\n"
+	"  redis.call('HINCRBY', KEYS[7], ARGV[3], 1)\n"
+	"end\n"
 	"if ARGV[3] == 'done' then\n"
 	"  redis.call('HSET', KEYS[1], 'verdict', ARGV[4], 'score', ARGV[5], 'max', ARGV[6],\n"
 	"    'feedback', ARGV[7], 'message', ARGV[20])\n"
@@ -364,8 +373,8 @@ int store_mark_grading(struct store *s, const struct store_job *j, const char *n
 	snprintf(key, sizeof key, "gq:sub:%s", j->id);
 	snprintf(attempt, sizeof attempt, "%u", j->attempt);
 	snprintf(started, sizeof started, "%lld", (long long)started_ms);
-	const char *argv[] = { "EVAL",  MARK_LUA, "1",       key,         attempt,   node,
-		               started, j->id,    j->course, j->exercise, j->student };
+	const char *argv[] = { "EVAL", MARK_LUA, "2",   key,       "gq:now",    attempt,
+		               node,   started,  j->id, j->course, j->exercise, j->student };
 	size_t lens[sizeof argv / sizeof argv[0]];
 	for (size_t i = 0; i < sizeof argv / sizeof argv[0]; i++)
 		lens[i] = strlen(argv[i]);
@@ -405,13 +414,14 @@ int store_put_result(struct store *s, const struct store_result *res, store_cb c
 	const char *argv[] = {
 		"EVAL",
 		PUT_LUA,
-		"6",
+		"7",
 		k_sub,
 		"gq:results",
 		k_best,
 		k_subs,
 		"gq:stats",
 		"gq:errors",
+		"gq:now",
 		j->id,
 		attempt,
 		res->status,
@@ -437,6 +447,6 @@ int store_put_result(struct store *s, const struct store_result *res, store_cb c
 	size_t lens[N];
 	for (size_t i = 0; i < N; i++)
 		lens[i] = strlen(argv[i]);
-	lens[20] = res->output_tail ? tail_len : 0; /* may hold NULs; binary-safe */
+	lens[21] = res->output_tail ? tail_len : 0; /* may hold NULs; binary-safe */
 	return store_cmd(s, cb, arg, N, argv, lens);
 }
