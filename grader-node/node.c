@@ -49,6 +49,7 @@
 #include "log.h"
 #include "names.h"
 #include "node_config.h"
+#include "rerr.h"
 #include "runner.h"
 #include "score.h"
 #include "store.h"
@@ -352,10 +353,21 @@ static void arm(struct job *j, int64_t ms)
 	evtimer_add(j->timer, &tv);
 }
 
-/* Redis did not answer: repeat the current step later (no budget is charged). */
+static void redis_refused(struct job *j, const char *why, enum rerr_kind k);
+
+/* Redis did not answer: repeat the current step later (no budget is charged). An error
+ * reply is retried only as rerr.h allows for its kind, then the job ends in "error". */
 static void redis_retry(struct job *j, const char *why)
 {
 	j->redis_tries++;
+	const char *reply = strstr(why, STORE_ERR_REPLY);
+	if (reply) {
+		enum rerr_kind k = rerr_classify(reply + strlen(STORE_ERR_REPLY));
+		if (!rerr_should_retry(k, j->redis_tries)) {
+			redis_refused(j, why, k);
+			return;
+		}
+	}
 	int64_t ms = REDIS_BACKOFF_MIN_MS;
 	for (int i = 1; i < j->redis_tries && ms < REDIS_BACKOFF_MAX_MS; i++)
 		ms *= 2;
@@ -394,6 +406,33 @@ static void infra_error(struct job *j, const char *why)
 	        why);
 	snprintf(j->error, sizeof j->error, "infrastructure error after %u retries: %s", used - 1,
 	         why);
+	j->res.status = "error";
+	j->res.verdict = "";
+	j->res.error = j->error;
+	j->res.feedback = "";
+	j->res.finished_ms = util_now_ms();
+	job_persist(j);
+}
+
+/* Redis keeps refusing the current step with an error reply: the job ends in "error"
+ * with the reason. If the error result itself is refused, the message goes to the
+ * dead-letter topic (with the reason), so the slot and the partition move on. */
+static void redis_refused(struct job *j, const char *why, enum rerr_kind k)
+{
+	struct node *n = j->n;
+	if (j->st == J_PERSIST && strcmp(j->res.status, "error") == 0) {
+		LOG_ERR("job %s: Redis refuses its error result too (%s, %s); dead-lettered",
+		        j->name, rerr_kind_name(k), why);
+		n->poison++;
+		broker_dead_letter(n->broker, j->msg, why);
+		j->msg = NULL;
+		job_release(j, false);
+		return;
+	}
+	LOG_ERR("job %s: Redis refuses the %s step (%s, %d tries): %s; recording error", j->name,
+	        state_name[j->st], rerr_kind_name(k), j->redis_tries, why);
+	snprintf(j->error, sizeof j->error, "Redis refused the %s step (%s): %s", state_name[j->st],
+	         rerr_kind_name(k), why);
 	j->res.status = "error";
 	j->res.verdict = "";
 	j->res.error = j->error;

@@ -202,9 +202,11 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 	unlink_pend(s, p);
 	if (!r)
 		p->cb(p->arg, NULL, s->last_error[0] ? s->last_error : "connection lost");
-	else if (r->type == REDIS_REPLY_ERROR)
-		p->cb(p->arg, NULL, r->str);
-	else
+	else if (r->type == REDIS_REPLY_ERROR) {
+		char why[512];
+		snprintf(why, sizeof why, "%s%s", STORE_ERR_REPLY, r->str ? r->str : "");
+		p->cb(p->arg, NULL, why);
+	} else
 		p->cb(p->arg, r, NULL);
 	free(p);
 }
