@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "disp.h"
 #include "http_gate.h"
+#include "http_parse.h"
 #include "log.h"
 #include "util.h"
 
@@ -32,7 +33,7 @@ struct http {
 
 enum access { ACC_PUBLIC, ACC_USER, ACC_INSTRUCTOR };
 
-#define SEG_MAX 7
+#define SEG_MAX HP_SEG_MAX
 
 struct route {
 	int method;
@@ -302,33 +303,6 @@ static void hreq_on_deadline(evutil_socket_t fd, short what, void *arg)
 
 /* ---- routing ---- */
 
-/* Splits the raw path into segments (no decoding: a valid name never needs it, so a
- * '%' simply fails validation). Returns the count, or -1 if not a clean path. */
-static int split_path(const char *path, char segs[SEG_MAX][GQ_NAME_MAX + 2])
-{
-	if (path == NULL || path[0] != '/')
-		return -1;
-	int n = 0;
-	const char *p = path + 1;
-	while (*p) {
-		const char *slash = strchr(p, '/');
-		size_t len = slash ? (size_t)(slash - p) : strlen(p);
-		if (len == 0 || n == SEG_MAX)
-			return -1;
-		if (len > GQ_NAME_MAX) /* too long for any name: kept as an invalid marker */
-			len = GQ_NAME_MAX + 1;
-		memcpy(segs[n], p, len);
-		segs[n][len] = '\0';
-		n++;
-		if (!slash)
-			break;
-		p = slash + 1;
-		if (*p == '\0')
-			return -1; /* trailing slash */
-	}
-	return n;
-}
-
 static bool route_match(const struct route *r, char segs[SEG_MAX][GQ_NAME_MAX + 2], int n)
 {
 	int i = 0;
@@ -362,7 +336,7 @@ static void http_route(struct hreq *h, struct evhttp_request *req)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	char segs[SEG_MAX][GQ_NAME_MAX + 2];
-	int n = split_path(path, segs);
+	int n = hp_split_path(path, segs);
 
 	const struct route *hit = NULL;
 	char allow[64] = "";
@@ -434,18 +408,10 @@ static void http_route(struct hreq *h, struct evhttp_request *req)
 
 	const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
 	if (q && q[0]) {
-		if (evhttp_parse_query_str(q, &h->query) < 0) {
-			http_reply_error(h, 400, "malformed query string");
+		char why[128];
+		if (hp_query(q, hit->query, &h->query, why, sizeof why) < 0) {
+			http_reply_error(h, 400, "%s", why);
 			return;
-		}
-		struct evkeyval *kv;
-		TAILQ_FOREACH(kv, &h->query, next)
-		{
-			if (hit->query == NULL || strcmp(kv->key, hit->query) != 0) {
-				http_reply_error(h, 400, "unknown query parameter '%.64s'",
-				                 kv->key);
-				return;
-			}
 		}
 	}
 
