@@ -23,6 +23,7 @@ void disp_config_defaults(struct disp_config *c)
 	snprintf(c->kafka_topic, sizeof c->kafka_topic, "gradeq.jobs");
 	snprintf(c->kafka_group, sizeof c->kafka_group, "gradeq-graders");
 	snprintf(c->redis_address, sizeof c->redis_address, "127.0.0.1:6379");
+	c->redis_timeout_ms = 5000;
 	c->level = GQ_LOG_INFO;
 }
 
@@ -77,6 +78,7 @@ int disp_config_load(struct disp_config *c, const char *path, char *err, size_t 
 		{ "kafka", "topic", CONF_STR, c->kafka_topic, sizeof c->kafka_topic, 0, 0 },
 		{ "kafka", "group", CONF_STR, c->kafka_group, sizeof c->kafka_group, 0, 0 },
 		{ "redis", "address", CONF_STR, c->redis_address, sizeof c->redis_address, 0, 0 },
+		{ "redis", "command_timeout_ms", CONF_INT, &c->redis_timeout_ms, 0, 100, 600000 },
 	};
 	int rc = conf_load_file(path, keys, sizeof keys / sizeof keys[0], err, errlen);
 	if (rc < 0)

@@ -17,6 +17,7 @@ struct disp_config {
 	char kafka_topic[256];
 	char kafka_group[256]; /* the graders' consumer group, for the queue lag */
 	char redis_address[272];
+	long long redis_timeout_ms; /* redis.command_timeout_ms */
 
 	/* Derived by disp_config_load(). */
 	enum gq_log_level level;

@@ -1,10 +1,10 @@
-/* store.h - the node's side of the Redis contract (docs/redis.md), on one hiredis async
- * connection attached to the node's libevent base. The connection comes back by itself
- * (reconnect with backoff); a command issued while it is down fails at once, and a
- * command lost with the connection (or unanswered for STORE_CMD_TIMEOUT_MS) gets its
- * callback with r == NULL. Callers retry later from a timer, never from the callback.
- * Results go in with one Lua script (store_put_result): record, results stream, best
- * score, event and counters change together or not at all. */
+/* store.h - the node's side of the Redis contract (docs/redis.md), on one connection of
+ * common/rconn.h (shared with the dispatcher) attached to the node's libevent base. The
+ * connection comes back by itself (reconnect with backoff); a command issued while it is
+ * down fails at once, and a command lost with the connection (or unanswered for
+ * STORE_CMD_TIMEOUT_MS, idle PINGs included) gets its callback with r == NULL. Callers retry later
+ * from a timer, never from the callback. Results go in with one Lua script (store_put_result):
+ * record, results stream, best score, event and counters change together or not at all. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
