@@ -266,7 +266,16 @@ static void http_reply_verror(struct hreq *h, int code, bool retry_after, const 
 {
 	char msg[512];
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	http_reply_json_ex(h, code, json_pack("{s:s}", "error", msg), retry_after, allow);
+	json_t *j = json_pack("{s:s}", "error", msg);
+	if (j == NULL) {
+		/* not valid UTF-8 (a reason quoting the client's bytes, or cut mid-character):
+		 * still this answer, not a 500 */
+		for (char *p = msg; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		j = json_pack("{s:s}", "error", msg);
+	}
+	http_reply_json_ex(h, code, j, retry_after, allow);
 }
 
 void http_reply_error(struct hreq *h, int code, const char *fmt, ...)

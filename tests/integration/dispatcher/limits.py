@@ -10,6 +10,9 @@ of header); connections over the per-client and the total cap get 503 with Retry
 while others are served; closed connections free their places; a request trickling in
 byte by byte is cut at the deadline. Exit 0 when all pass, 1 listing each failure.
 """
+import base64
+import hashlib
+import hmac
 import json
 import os
 import socket
@@ -110,7 +113,30 @@ def wait_port(port, proc):
     sys.exit("dispatcher did not listen")
 
 
-def run(port, pid):
+def token(secret: bytes, user: str, role: str) -> str:
+    b64 = lambda b: base64.urlsafe_b64encode(b).decode().rstrip("=")
+    payload = f"{user}:{role}:{int(time.time()) + 3600}".encode()
+    return b64(payload) + "." + b64(hmac.new(secret, payload, hashlib.sha256).digest())
+
+
+def publish_bad_path(port, secret):
+    """A bundle whose one path holds byte 0xFF: a 400 with a JSON reason (it was a 500
+    "out of memory": the reason quoted the byte and was not valid UTF-8)."""
+    path = b"tests/\xff.py"
+    bundle = bytes([0x81, 0xa0 | len(path)]) + path + bytes([0xc4, 1]) + b"x"
+    s = connect(port)
+    s.sendall(b"PUT /v1/courses/c/exercises/e HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer "
+              + token(secret, "prof", "instructor").encode()
+              + f"\r\nContent-Length: {len(bundle)}\r\n\r\n".encode() + bundle)
+    r = read_reply(s)
+    s.close()
+    check(status_of(r) == 400 and "not allowed" in (body_json(r) or {}).get("error", ""),
+          f"bundle path with byte 0xFF: 400 with a reason (got {r[:200]!r})")
+
+
+def run(port, pid, secret):
+    publish_bad_path(port, secret)
+
     # --- header cap ---
     r = get(port, extra=b"X-Pad: " + b"a" * (HEADER_KB * 1024 - 100) + b"\r\n")
     check(status_of(r) in (200, 503) and body_json(r) is not None,
@@ -206,8 +232,9 @@ def main():
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         sp = os.path.join(tmp, "secret")
+        secret = os.urandom(24).hex().encode()
         with open(sp, "wb") as f:
-            f.write(os.urandom(24).hex().encode())
+            f.write(secret)
         os.chmod(sp, 0o600)
         conf = os.path.join(tmp, "d.conf")
         with open(conf, "w") as f:
@@ -220,7 +247,7 @@ def main():
         proc = subprocess.Popen([binary, "-c", conf], stderr=log)
         try:
             wait_port(port, proc)
-            run(port, proc.pid)
+            run(port, proc.pid, secret)
             check(proc.poll() is None, "dispatcher still running")
         finally:
             proc.terminate()
