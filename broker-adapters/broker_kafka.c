@@ -77,8 +77,12 @@ struct kbroker {
 	void *ropaque;
 	struct offtrack *ot;
 	struct kmsg *stash, *stash_tail; /* polled, not yet handed out */
-	struct kmsg *retry;              /* dead letters waiting for another try */
-	size_t dlq_outstanding;          /* dead letters produced, report pending */
+	/* A polled message there was no memory to wrap: kept (not destroyed) and offered
+	 * before anything newer is polled, so no later offset of its partition can be done,
+	 * and stored, while it waits. */
+	rd_kafka_message_t *held;
+	struct kmsg *retry;     /* dead letters waiting for another try */
+	size_t dlq_outstanding; /* dead letters produced, report pending */
 	bool paused, up, fatal, closed, freeing;
 	bool assigned_once; /* consumer: the group has given us an assignment (maybe empty) */
 };
@@ -465,7 +469,8 @@ static void kmsg_free(struct kmsg *m)
 	free(m);
 }
 
-/* Wraps a polled message; NULL (and rkm destroyed) for an error event or ENOMEM. */
+/* Wraps a polled message. NULL for an error event (rkm destroyed) or for ENOMEM (rkm
+ * kept in kb->held, to be wrapped again before anything newer is polled). */
 static struct kmsg *kmsg_wrap(struct kbroker *kb, rd_kafka_message_t *rkm)
 {
 	if (rkm->err) {
@@ -483,11 +488,15 @@ static struct kmsg *kmsg_wrap(struct kbroker *kb, rd_kafka_message_t *rkm)
 		}
 	}
 	if (!m || (rkm->key && !m->key)) {
-		/* Not taking it means not storing its offset: it comes back after a restart. */
-		klog(kb, LOG_ERR, "out of memory for a message of partition %d",
-		     (int)rkm->partition);
+		/* Dropping it would not keep its offset uncommitted: the messages after it
+		 * would be taken, done and stored past it. So it is held and offered again
+		 * first (k_next), and nothing newer is polled meanwhile. */
+		klog(kb, LOG_ERR, "out of memory for a message of partition %d@%lld: held",
+		     (int)rkm->partition, (long long)rkm->offset);
+		if (m)
+			free(m->key);
 		free(m);
-		rd_kafka_message_destroy(rkm);
+		kb->held = rkm;
 		return NULL;
 	}
 	m->rkm = rkm;
@@ -509,6 +518,15 @@ static void stash_push(struct kbroker *kb, struct kmsg *m)
 	kb->stash_tail = m;
 }
 
+/* Puts m back first in line (taking it failed for want of memory). */
+static void stash_push_front(struct kbroker *kb, struct kmsg *m)
+{
+	m->next = kb->stash;
+	kb->stash = m;
+	if (!kb->stash_tail)
+		kb->stash_tail = m;
+}
+
 static struct kmsg *stash_pop(struct kbroker *kb)
 {
 	struct kmsg *m = kb->stash;
@@ -521,10 +539,14 @@ static struct kmsg *stash_pop(struct kbroker *kb)
 	return m;
 }
 
-/* Drops stashed messages of partition p (all partitions if p < 0). */
+/* Drops stashed (and held) messages of partition p (all partitions if p < 0). */
 static void stash_drop(struct kbroker *kb, int32_t p)
 {
 	struct kmsg **pp = &kb->stash;
+	if (kb->held && (p < 0 || kb->held->partition == p)) {
+		rd_kafka_message_destroy(kb->held);
+		kb->held = NULL;
+	}
 	kb->stash_tail = NULL;
 	while (*pp) {
 		struct kmsg *m = *pp;
@@ -545,22 +567,35 @@ static int k_next(struct broker *b, struct broker_msg **out)
 		return -ESHUTDOWN;
 	for (;;) {
 		struct kmsg *m = stash_pop(kb);
+		if (!m && kb->held) {
+			rd_kafka_message_t *rkm = kb->held;
+			kb->held = NULL;
+			if (!(m = kmsg_wrap(kb, rkm)))
+				return kb->held ? -ENOMEM : 0;
+		}
 		if (!m) {
 			rd_kafka_message_t *rkm = rd_kafka_consumer_poll(kb->rk, 0);
 			if (!rkm)
 				return 0;
-			if (!(m = kmsg_wrap(kb, rkm)))
+			if (!(m = kmsg_wrap(kb, rkm))) {
+				if (kb->held)
+					return -ENOMEM;
 				continue;
+			}
 		}
 		int r = offtrack_take(kb->ot, m->pub.partition, m->pub.offset, &m->epoch);
+		if (r == -ENOMEM) {
+			/* Dropping it would let the messages after it be done and stored past
+			 * its offset: it goes back first in line and is offered again. */
+			klog(kb, LOG_ERR, "out of memory tracking an offset: %d@%lld held",
+			     (int)m->pub.partition, (long long)m->pub.offset);
+			stash_push_front(kb, m);
+			return -ENOMEM;
+		}
 		if (r < 0) {
 			/* -ENOENT: partition revoked since it was fetched; -EEXIST: a copy is
 			 * already in flight here. Either way this copy is not ours to run. */
-			if (r == -ENOMEM)
-				klog(kb, LOG_ERR, "out of memory tracking an offset");
 			kmsg_free(m);
-			if (r == -ENOMEM)
-				return -ENOMEM;
 			continue;
 		}
 		m->tracked = true;
@@ -863,6 +898,8 @@ static void k_poll(struct broker *b)
 		return;
 	/* Serves rebalances and keeps us inside max.poll.interval.ms even while paused;
 	 * a message read here waits in the stash for broker_next(). */
+	if (kb->held)
+		return; /* nothing newer before the held message is taken */
 	rd_kafka_message_t *rkm = rd_kafka_consumer_poll(kb->rk, 0);
 	if (rkm) {
 		struct kmsg *m = kmsg_wrap(kb, rkm);

@@ -1,8 +1,8 @@
 /* cli_gradebook.h - turning the dispatcher's gradebook answer
  * {"course","exercises":[...],"students":[{"student","scores":{"ex":7.5},"total"}]}
- * into the CSV of DESIGN.md or a table. Both sort exercises and students by name
- * themselves, leave a cell empty where a student has no graded submission, print
- * numbers with score_format() and compute total as the sum of the row. */
+ * into the CSV of docs/exercises.md ("Gradebook") or a table. Both sort exercises and students by
+ * name themselves, leave a cell empty where a student has no graded submission, print numbers with
+ * score_format() and compute total as the sum of the row. */
 #pragma once
 #include <jansson.h>
 #include <stddef.h>

@@ -143,9 +143,9 @@ static void print_errors(const json_t *st, FILE *out)
 static void print_status(const json_t *st, FILE *out)
 {
 	print_nodes(json_object_get(st, "nodes"), out);
-	fprintf(out, "submissions: queued %lld, grading %lld, done %lld, error %lld\n",
-	        int_at(st, "queued"), int_at(st, "grading"), int_at(st, "done"),
-	        int_at(st, "error"));
+	fprintf(out, "submissions: %lld (queued %lld, grading %lld, done %lld, error %lld)\n",
+	        int_at(st, "submissions"), int_at(st, "queued"), int_at(st, "grading"),
+	        int_at(st, "done"), int_at(st, "error"));
 	print_lag(json_object_get(st, "lag"), out);
 	print_errors(st, out);
 }

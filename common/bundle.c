@@ -99,6 +99,20 @@ static int check_tree(const struct bundle_file *files, size_t n, char *err, size
 
 /* ---- parse ---- */
 
+/* A path for an error message: printable ASCII kept, any other byte as \xNN, so the
+ * message is valid UTF-8 whatever the bundle held. */
+static void printable(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)in; *p && o + 5 <= outlen; p++) {
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
+			out[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", *p);
+	}
+	out[o] = '\0';
+}
+
 static int index_entry(const msgpack_object_kv *kv, const char *base, struct bundle_file *f,
                        char *err, size_t errlen)
 {
@@ -114,7 +128,9 @@ static int index_entry(const msgpack_object_kv *kv, const char *base, struct bun
 	memcpy(f->path, k->via.str.ptr, k->via.str.size);
 	f->path[k->via.str.size] = '\0';
 	if (!bundle_path_valid(f->path)) {
-		snprintf(err, errlen, "bundle: path '%s' not allowed", f->path);
+		char shown[4 * GQ_BUNDLE_PATH_MAX + 1];
+		printable(f->path, shown, sizeof shown);
+		snprintf(err, errlen, "bundle: path '%s' not allowed", shown);
 		return -EINVAL;
 	}
 	if (v->type == MSGPACK_OBJECT_BIN) {
@@ -156,14 +172,17 @@ struct bundle *bundle_parse(const char *buf, size_t len, char *err, size_t errle
 	if (!msgpack_zone_init(&zone, 4096))
 		goto nomem;
 	zone_ok = true;
-	if (mpk_decode(b->buf, len, 1, &zone, &root, err, errlen) < 0)
+	/* The file count is checked on the raw bytes: msgpack-c allocates a map's entries by
+	 * its declared count, before anything here could look at it. */
+	int r = mpk_decode_capped(b->buf, len, 1, GQ_BUNDLE_MAX_FILES, &zone, &root, err, errlen);
+	if (r == -E2BIG) {
+		snprintf(err, errlen, "bundle: more than %d files", GQ_BUNDLE_MAX_FILES);
+		goto fail;
+	}
+	if (r < 0)
 		goto fail;
 	if (root.type != MSGPACK_OBJECT_MAP) {
 		snprintf(err, errlen, "bundle: not a msgpack map");
-		goto fail;
-	}
-	if (root.via.map.size > GQ_BUNDLE_MAX_FILES) {
-		snprintf(err, errlen, "bundle: more than %d files", GQ_BUNDLE_MAX_FILES);
 		goto fail;
 	}
 	b->files = calloc(root.via.map.size ? root.via.map.size : 1, sizeof *b->files);

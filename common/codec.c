@@ -14,6 +14,11 @@
 #define SOURCE_KEY_PREFIX "gq:src:"
 #define JOB_TIMEOUT_MAX 86400
 #define JOB_MEMORY_MAX (1u << 20)
+/* The widest a node's configuration allows (grader-node/node_config.c): a job asking for
+ * more is not a job the dispatcher wrote. The node clamps again to its own ceilings. */
+#define JOB_CPU_MAX 86400
+#define JOB_NPROC_MAX 1000000
+#define JOB_OUTPUT_KB_MAX 65536
 #define RESULT_TESTS_MAX 10000
 
 static uint8_t *encode(const ProtobufCMessage *msg, size_t *len)
@@ -90,6 +95,12 @@ static int check_job(const Gradeq__GradingJob *j, char *err, size_t errlen)
 		return bad(err, errlen, "limits.timeout_s above 86400");
 	if (j->limits->memory_mb > JOB_MEMORY_MAX)
 		return bad(err, errlen, "limits.memory_mb above 1048576");
+	if (j->limits->cpu_s > JOB_CPU_MAX)
+		return bad(err, errlen, "limits.cpu_s above 86400");
+	if (j->limits->nproc > JOB_NPROC_MAX)
+		return bad(err, errlen, "limits.nproc above 1000000");
+	if (j->limits->output_kb > JOB_OUTPUT_KB_MAX)
+		return bad(err, errlen, "limits.output_kb above 65536");
 	if (!isfinite(j->max_points) || j->max_points < 0)
 		return bad(err, errlen, "max_points is not a finite number >= 0");
 	return 0;

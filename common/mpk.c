@@ -13,6 +13,7 @@
 struct scan {
 	const unsigned char *start, *p, *end;
 	unsigned max_depth;
+	uint64_t max_count;
 	char *err;
 	size_t errlen;
 };
@@ -58,6 +59,12 @@ static int scan_container(struct scan *s, uint64_t count, unsigned per, unsigned
 {
 	if (depth + 1 > s->max_depth)
 		return fail(s, "nesting too deep");
+	if (count > s->max_count) {
+		snprintf(s->err, s->errlen,
+		         "msgpack: container of %llu entries over the cap of %llu",
+		         (unsigned long long)count, (unsigned long long)s->max_count);
+		return -E2BIG;
+	}
 	if (count > left(s) / per)
 		return fail(s, "container count larger than the remaining bytes");
 	for (uint64_t i = 0; i < count * per; i++) {
@@ -137,8 +144,15 @@ static int scan_obj(struct scan *s, unsigned depth)
 
 int mpk_check(const char *buf, size_t len, unsigned max_depth, char *err, size_t errlen)
 {
+	return mpk_check_capped(buf, len, max_depth, UINT32_MAX, err, errlen);
+}
+
+int mpk_check_capped(const char *buf, size_t len, unsigned max_depth, uint32_t max_count, char *err,
+                     size_t errlen)
+{
 	struct scan s = {
 		.max_depth = max_depth < MPK_DEPTH_LIMIT ? max_depth : MPK_DEPTH_LIMIT,
+		.max_count = max_count,
 		.err = err,
 		.errlen = errlen,
 	};
@@ -163,11 +177,17 @@ int mpk_check(const char *buf, size_t len, unsigned max_depth, char *err, size_t
 int mpk_decode(const char *buf, size_t len, unsigned max_depth, msgpack_zone *zone,
                msgpack_object *obj, char *err, size_t errlen)
 {
+	return mpk_decode_capped(buf, len, max_depth, UINT32_MAX, zone, obj, err, errlen);
+}
+
+int mpk_decode_capped(const char *buf, size_t len, unsigned max_depth, uint32_t max_count,
+                      msgpack_zone *zone, msgpack_object *obj, char *err, size_t errlen)
+{
 	msgpack_object o;
 	size_t off = 0;
 	int r;
 
-	r = mpk_check(buf, len, max_depth, err, errlen);
+	r = mpk_check_capped(buf, len, max_depth, max_count, err, errlen);
 	if (r < 0)
 		return r;
 	if (msgpack_unpack(buf, len, &off, zone, &o) != MSGPACK_UNPACK_SUCCESS || off != len) {

@@ -9,6 +9,7 @@
 #include <msgpack.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Returns 0 if buf[0..len) holds exactly one well-formed object within the bounds,
  * -EBADMSG otherwise (err says why). */
@@ -17,6 +18,14 @@ int mpk_check(const char *buf, size_t len, unsigned max_depth, char *err, size_t
 /* mpk_check() then msgpack_unpack() into zone; *obj points into zone. 0 or -EBADMSG. */
 int mpk_decode(const char *buf, size_t len, unsigned max_depth, msgpack_zone *zone,
                msgpack_object *obj, char *err, size_t errlen);
+
+/* The same with a cap on every container's declared count (entries of a map, elements of
+ * an array), checked on the raw bytes, before msgpack-c allocates anything for it.
+ * A count over the cap is -E2BIG; anything else as above. */
+int mpk_check_capped(const char *buf, size_t len, unsigned max_depth, uint32_t max_count, char *err,
+                     size_t errlen);
+int mpk_decode_capped(const char *buf, size_t len, unsigned max_depth, uint32_t max_count,
+                      msgpack_zone *zone, msgpack_object *obj, char *err, size_t errlen);
 
 /* Helpers over a decoded map. Each returns NULL / false when the key is missing or has
  * another type. Strings are not NUL-terminated: use the returned length. */

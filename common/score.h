@@ -1,6 +1,6 @@
 /* score.h - points arithmetic shared by the node (scoring) and the CLI (printing).
- * DESIGN.md: unmarked tests weigh 1, @pytest.mark.points(x) weighs x; with max_points,
- * score = max_points * earned / total; fractions kept to two decimals. */
+ * docs/exercises.md, "Scoring": unmarked tests weigh 1, @pytest.mark.points(x) weighs x; with
+ * max_points, score = max_points * earned / total; fractions kept to two decimals. */
 #pragma once
 #include <stddef.h>
 

@@ -18,6 +18,13 @@ void api_regrade(struct hreq *h);
 void api_allowlist_put(struct hreq *h);
 void api_allowlist_delete(struct hreq *h);
 
+/* The Lua scripts that write a record's status (exposed for tests against a real Redis):
+ * the submit's record (KEYS sub latest subs stats src now; ARGV id course exercise
+ * student submitted_ms tests_hash) and the regrade's attempt bump (KEYS sub now; ARGV
+ * attempt tests_hash). */
+extern const char api_submit_record_lua[];
+extern const char api_regrade_bump_lua[];
+
 /* gq:ex:{course}:{exercise} as the dispatcher needs it for a job. */
 struct api_exercise {
 	char tests_hash[65];

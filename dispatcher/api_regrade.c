@@ -25,11 +25,17 @@
 #define QUEUE_DOWN "grading queue unavailable"
 #define REDIS_DOWN "Redis unavailable"
 
-/* KEYS: sub; ARGV: attempt tests_hash. */
-static const char bump_lua[] =
+/* KEYS: sub now; ARGV: attempt tests_hash. The record's status moves to "queued", and
+ * gq:now (records by present status) with it. */
+const char api_regrade_bump_lua[] =
 	"local cur=tonumber(redis.call('HGET',KEYS[1],'attempt') or '0') or 0\n"
 	"if cur<tonumber(ARGV[1]) then\n"
+	" local old=redis.call('HGET',KEYS[1],'status')\n"
 	" redis.call('HSET',KEYS[1],'attempt',ARGV[1],'status','queued','tests_hash',ARGV[2])\n"
+	" if old~='queued' then\n"
+	"  if old then redis.call('HINCRBY',KEYS[2],old,-1) end\n"
+	"  redis.call('HINCRBY',KEYS[2],'queued',1)\n"
+	" end\n"
 	" return 1\n"
 	"end\n"
 	"return 0\n";
@@ -89,9 +95,10 @@ static void regrade_on_ack(void *opaque, int err, bool retriable, const char *re
 	}
 	struct rds_args a;
 	rds_args_init(&a, "EVAL");
-	rds_args_str(&a, bump_lua);
-	rds_args_str(&a, "1");
+	rds_args_str(&a, api_regrade_bump_lua);
+	rds_args_str(&a, "2");
 	rds_args_fmt(&a, "gq:sub:%s", one->it->id);
+	rds_args_str(&a, "gq:now");
 	rds_args_ll(&a, one->attempt);
 	rds_args_str(&a, rg->ex.tests_hash);
 	if (rds_cmd(rg->h->d->rds, &a, regrade_on_bump, one) < 0)

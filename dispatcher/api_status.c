@@ -3,6 +3,12 @@
  * lag monitor's cached snapshot: nothing here waits for Kafka), the counters, and the
  * submissions in `error` (gq:errors, newest first) with their reasons.
  *
+ * The submission counts are those of gq:now: the records by their present status, kept
+ * by every script that changes a status (submit, regrade, the node's mark and result),
+ * so queued + grading + done + error is the number of submissions, each counted once,
+ * as it is now. (Heartbeats and the queue lag are reported beside them, never mixed in:
+ * both lag behind by seconds.)
+ *
  * Two Redis round trips: the node ids, then one transaction with every heartbeat, the
  * counters and the error index; then the records of the listed errors. */
 #include <errno.h>
@@ -140,14 +146,14 @@ static void status_on_nodes(void *opaque, const redisReply *r)
 {
 	struct status_op *op = opaque;
 	struct hreq *h = op->h;
-	if (!rds_reply_ok(r) || r->type != REDIS_REPLY_ARRAY || r->elements < 3) {
+	if (!rds_reply_ok(r) || r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
 		http_reply_unavailable(h, REDIS_DOWN);
 		status_end(op);
 		return;
 	}
 	json_t *nodes = json_array();
 	long long busy_total = 0;
-	size_t nn = r->elements - 3;
+	size_t nn = r->elements - 2;
 	for (size_t i = 0; i < nn; i++) {
 		const redisReply *n = r->element[i];
 		if (n->type != REDIS_REPLY_ARRAY || n->elements == 0)
@@ -163,32 +169,17 @@ static void status_on_nodes(void *opaque, const redisReply *r)
 		if (o)
 			json_array_append_new(nodes, o);
 	}
-	const redisReply *stats = r->element[nn];
-	const redisReply *ecount = r->element[nn + 1];
-	const redisReply *elist = r->element[nn + 2];
-	long long submitted = hash_ll(stats, "submitted"), done = hash_ll(stats, "done"),
-		  errors_ever = hash_ll(stats, "error");
-	long long in_error = ecount->type == REDIS_REPLY_INTEGER ? ecount->integer : 0;
-
+	const redisReply *now = r->element[nn];
+	const redisReply *elist = r->element[nn + 1];
+	long long queued = hash_ll(now, "queued"), grading = hash_ll(now, "grading"),
+		  done = hash_ll(now, "done"), in_error = hash_ll(now, "error");
 	long long lag_total;
 	json_t *lag = lag_json(h->d, &lag_total);
-	long long queued, grading;
-	if (lag_total >= 0) {
-		/* the lag counts every job not yet committed: waiting, running, or finished
-		 * behind a slower one of its partition */
-		grading = busy_total;
-		queued = lag_total > busy_total ? lag_total - busy_total : 0;
-	} else {
-		/* no lag known (Kafka down): whatever was submitted and not finished */
-		long long open = submitted - done - errors_ever;
-		if (open < 0)
-			open = 0;
-		grading = busy_total < open ? busy_total : open;
-		queued = open - grading;
-	}
-	op->out = json_pack("{s:o,s:I,s:I,s:I,s:I,s:o}", "nodes", nodes, "queued",
+	op->out = json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "nodes", nodes, "submissions",
+	                    (json_int_t)(queued + grading + done + in_error), "queued",
 	                    (json_int_t)queued, "grading", (json_int_t)grading, "done",
-	                    (json_int_t)done, "error", (json_int_t)in_error, "lag", lag);
+	                    (json_int_t)done, "error", (json_int_t)in_error, "busy_slots",
+	                    (json_int_t)busy_total, "lag", lag);
 	op->errors = json_array();
 	if (!op->out || !op->errors) {
 		http_reply_error(h, 500, "internal error: out of memory");
@@ -241,7 +232,7 @@ static void status_on_ids(void *opaque, const redisReply *r)
 		return;
 	}
 	size_t n = r->elements < STATUS_MAX_NODES ? r->elements : STATUS_MAX_NODES;
-	struct rds_args *c = calloc(n + 3, sizeof *c);
+	struct rds_args *c = calloc(n + 2, sizeof *c);
 	if (c == NULL) {
 		http_reply_error(h, 500, "internal error: out of memory");
 		status_end(op);
@@ -257,10 +248,7 @@ static void status_on_ids(void *opaque, const redisReply *r)
 		k++;
 	}
 	rds_args_init(&c[k], "HGETALL");
-	rds_args_str(&c[k], "gq:stats");
-	k++;
-	rds_args_init(&c[k], "ZCARD");
-	rds_args_str(&c[k], "gq:errors");
+	rds_args_str(&c[k], "gq:now");
 	k++;
 	rds_args_init(&c[k], "ZREVRANGE");
 	rds_args_str(&c[k], "gq:errors");

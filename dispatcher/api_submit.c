@@ -39,15 +39,18 @@
 #define QUEUE_DOWN "grading queue unavailable"
 #define REDIS_DOWN "Redis unavailable; the submission was not accepted"
 
-/* KEYS: sub latest subs stats src; ARGV: id course exercise student submitted_ms
- * tests_hash. Idempotent (it may run again after a lost reply): the counter moves only
- * the first time. */
-static const char record_lua[] =
+/* KEYS: sub latest subs stats src now; ARGV: id course exercise student submitted_ms
+ * tests_hash. Idempotent (it may run again after a lost reply): the counters move only
+ * the first time. gq:now counts records by their present status (docs/redis.md): a
+ * record that gets its status here is one more "queued". */
+const char api_submit_record_lua[] =
 	"local fresh=redis.call('HEXISTS',KEYS[1],'submitted_ms')==0\n"
 	"redis.call('HSET',KEYS[1],'id',ARGV[1],'course',ARGV[2],'exercise',ARGV[3],"
 	"'student',ARGV[4],'submitted_ms',ARGV[5])\n"
 	"redis.call('HSETNX',KEYS[1],'tests_hash',ARGV[6])\n"
-	"redis.call('HSETNX',KEYS[1],'status','queued')\n"
+	"if redis.call('HSETNX',KEYS[1],'status','queued')==1 then\n"
+	" redis.call('HINCRBY',KEYS[6],'queued',1)\n"
+	"end\n"
 	"redis.call('HSETNX',KEYS[1],'attempt','1')\n"
 	"local cur=redis.call('HGET',KEYS[2],ARGV[4])\n"
 	"if (not cur) or cur<ARGV[1] then redis.call('HSET',KEYS[2],ARGV[4],ARGV[1]) end\n"
@@ -127,13 +130,14 @@ static void submit_write_record(struct submit_op *op)
 	struct hreq *h = op->h;
 	struct rds_args a;
 	rds_args_init(&a, "EVAL");
-	rds_args_str(&a, record_lua);
-	rds_args_str(&a, "5");
+	rds_args_str(&a, api_submit_record_lua);
+	rds_args_str(&a, "6");
 	rds_args_fmt(&a, "gq:sub:%s", op->id);
 	rds_args_fmt(&a, "gq:latest:%s:%s", h->course, h->exercise);
 	rds_args_fmt(&a, "gq:subs:%s:%s:%s", h->course, h->exercise, op->student);
 	rds_args_str(&a, "gq:stats");
 	rds_args_fmt(&a, "gq:src:%s", op->id);
+	rds_args_str(&a, "gq:now");
 	rds_args_str(&a, op->id);
 	rds_args_str(&a, h->course);
 	rds_args_str(&a, h->exercise);

@@ -84,14 +84,46 @@ bool auth_allowed(const char *allow, size_t len, const struct gq_token *t)
 	return false;
 }
 
+struct allow_name {
+	const char *p;
+	size_t n;
+	size_t line; /* order of appearance; the first of equal names is kept */
+};
+
+static int name_cmp(const void *a, const void *b)
+{
+	const struct allow_name *x = a, *y = b;
+	size_t n = x->n < y->n ? x->n : y->n;
+	int c = memcmp(x->p, y->p, n);
+	if (c != 0)
+		return c;
+	if (x->n != y->n)
+		return x->n < y->n ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static int order_cmp(const void *a, const void *b)
+{
+	const struct allow_name *x = a, *y = b;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Duplicates are dropped in O(n log n) (sort by name, keep the first of each run, sort
+ * back into order of appearance): this runs on the event loop, on lists up to the body
+ * cap. */
 int auth_allowlist_parse(const char *body, size_t len, char **out, size_t *outlen, size_t *nusers,
                          char *err, size_t errlen)
 {
+	/* At most one name per two input bytes ("a\n"), plus a last line without '\n'. */
+	size_t cap = len / 2 + 1, count = 0, lineno = 0;
+	struct allow_name *names = calloc(cap, sizeof *names);
 	/* Stored form is never longer than the input plus one newline. */
 	char *buf = malloc(len + 2);
-	if (buf == NULL)
+	if (names == NULL || buf == NULL) {
+		free(names);
+		free(buf);
 		return -ENOMEM;
-	size_t used = 0, users = 0, lineno = 0;
+	}
 	const char *end = body + len;
 	for (const char *p = body; p < end;) {
 		lineno++;
@@ -108,31 +140,29 @@ int auth_allowlist_parse(const char *body, size_t len, char **out, size_t *outle
 			         "allowlist line %zu: invalid user name (expected "
 			         "[A-Za-z0-9_.-]{1,64})",
 			         lineno);
+			free(names);
 			free(buf);
 			return -EINVAL;
 		}
-		/* Drop duplicates: look for "\n<name>\n" in what is stored so far. */
-		bool dup = false;
-		for (size_t i = 0; i < used;) {
-			size_t j = i;
-			while (buf[j] != '\n')
-				j++;
-			if (j - i == n && memcmp(buf + i, name, n) == 0) {
-				dup = true;
-				break;
-			}
-			i = j + 1;
-		}
-		if (dup)
-			continue;
-		memcpy(buf + used, name, n);
-		used += n;
-		buf[used++] = '\n';
-		users++;
+		names[count++] = (struct allow_name){ name, n, lineno };
 	}
+	qsort(names, count, sizeof *names, name_cmp);
+	size_t kept = 0;
+	for (size_t i = 0; i < count; i++)
+		if (kept == 0 || names[kept - 1].n != names[i].n ||
+		    memcmp(names[kept - 1].p, names[i].p, names[i].n) != 0)
+			names[kept++] = names[i];
+	qsort(names, kept, sizeof *names, order_cmp);
+	size_t used = 0;
+	for (size_t i = 0; i < kept; i++) {
+		memcpy(buf + used, names[i].p, names[i].n);
+		used += names[i].n;
+		buf[used++] = '\n';
+	}
+	free(names);
 	buf[used] = '\0';
 	*out = buf;
 	*outlen = used;
-	*nusers = users;
+	*nusers = kept;
 	return 0;
 }

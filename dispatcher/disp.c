@@ -40,7 +40,7 @@ struct disp *disp_new(struct event_base *base, const struct disp_config *cfg, ch
 		snprintf(err, errlen, "secret: %s", why);
 		goto fail;
 	}
-	d->rds = rds_new(base, cfg->redis_host, cfg->redis_port);
+	d->rds = rds_new(base, cfg->redis_host, cfg->redis_port, (int)cfg->redis_timeout_ms);
 	if (d->rds == NULL) {
 		snprintf(err, errlen, "redis: out of memory");
 		goto fail;

@@ -14,11 +14,16 @@ void disp_config_defaults(struct disp_config *c)
 	snprintf(c->listen, sizeof c->listen, "127.0.0.1:8080");
 	snprintf(c->secret_file, sizeof c->secret_file, "/etc/gradeq/secret");
 	c->max_body_kb = 1024;
+	c->max_header_kb = 16;
+	c->max_connections = 1024;
+	c->max_connections_per_client = 64;
+	c->request_timeout_s = 30;
 	snprintf(c->log_level, sizeof c->log_level, "info");
 	snprintf(c->kafka_brokers, sizeof c->kafka_brokers, "127.0.0.1:9092");
 	snprintf(c->kafka_topic, sizeof c->kafka_topic, "gradeq.jobs");
 	snprintf(c->kafka_group, sizeof c->kafka_group, "gradeq-graders");
 	snprintf(c->redis_address, sizeof c->redis_address, "127.0.0.1:6379");
+	c->redis_timeout_ms = 5000;
 	c->level = GQ_LOG_INFO;
 }
 
@@ -63,11 +68,17 @@ int disp_config_load(struct disp_config *c, const char *path, char *err, size_t 
 		{ "dispatcher", "secret_file", CONF_STR, c->secret_file, sizeof c->secret_file, 0,
 		  0 },
 		{ "dispatcher", "max_body_kb", CONF_INT, &c->max_body_kb, 0, 1, 64 * 1024 },
+		{ "dispatcher", "max_header_kb", CONF_INT, &c->max_header_kb, 0, 1, 1024 },
+		{ "dispatcher", "max_connections", CONF_INT, &c->max_connections, 0, 1, 100000 },
+		{ "dispatcher", "max_connections_per_client", CONF_INT,
+		  &c->max_connections_per_client, 0, 1, 100000 },
+		{ "dispatcher", "request_timeout_s", CONF_INT, &c->request_timeout_s, 0, 1, 3600 },
 		{ "dispatcher", "log_level", CONF_STR, c->log_level, sizeof c->log_level, 0, 0 },
 		{ "kafka", "brokers", CONF_STR, c->kafka_brokers, sizeof c->kafka_brokers, 0, 0 },
 		{ "kafka", "topic", CONF_STR, c->kafka_topic, sizeof c->kafka_topic, 0, 0 },
 		{ "kafka", "group", CONF_STR, c->kafka_group, sizeof c->kafka_group, 0, 0 },
 		{ "redis", "address", CONF_STR, c->redis_address, sizeof c->redis_address, 0, 0 },
+		{ "redis", "command_timeout_ms", CONF_INT, &c->redis_timeout_ms, 0, 100, 600000 },
 	};
 	int rc = conf_load_file(path, keys, sizeof keys / sizeof keys[0], err, errlen);
 	if (rc < 0)
@@ -99,6 +110,13 @@ int disp_config_load(struct disp_config *c, const char *path, char *err, size_t 
 	}
 	if (!topic_valid(c->kafka_group)) {
 		snprintf(err, errlen, "%s: kafka.group: expected [A-Za-z0-9._-]{1,249}", path);
+		return -EINVAL;
+	}
+	if (c->max_connections_per_client > c->max_connections) {
+		snprintf(err, errlen,
+		         "%s: dispatcher.max_connections_per_client (%lld) above "
+		         "dispatcher.max_connections (%lld)",
+		         path, c->max_connections_per_client, c->max_connections);
 		return -EINVAL;
 	}
 	if (c->secret_file[0] == '\0') {

@@ -6,14 +6,18 @@
 #include "log.h"
 
 struct disp_config {
-	char listen[272];       /* dispatcher.listen, "host:port" */
-	char secret_file[4096]; /* dispatcher.secret_file */
-	long long max_body_kb;  /* dispatcher.max_body_kb */
-	char log_level[16];     /* dispatcher.log_level */
+	char listen[272];        /* dispatcher.listen, "host:port" */
+	char secret_file[4096];  /* dispatcher.secret_file */
+	long long max_body_kb;   /* dispatcher.max_body_kb */
+	long long max_header_kb; /* dispatcher.max_header_kb: request line + headers */
+	long long max_connections, max_connections_per_client;
+	long long request_timeout_s; /* whole request received within (from accept) */
+	char log_level[16];          /* dispatcher.log_level */
 	char kafka_brokers[1024];
 	char kafka_topic[256];
 	char kafka_group[256]; /* the graders' consumer group, for the queue lag */
 	char redis_address[272];
+	long long redis_timeout_ms; /* redis.command_timeout_ms */
 
 	/* Derived by disp_config_load(). */
 	enum gq_log_level level;

@@ -18,6 +18,8 @@
 #include "api.h"
 #include "auth.h"
 #include "disp.h"
+#include "http_gate.h"
+#include "http_parse.h"
 #include "log.h"
 #include "util.h"
 
@@ -25,12 +27,13 @@ struct http {
 	struct disp *d;
 	struct evhttp *eh;
 	struct evhttp_bound_socket *sock;
+	struct gate *gate; /* connection caps and the receive deadline */
 	int port;
 };
 
 enum access { ACC_PUBLIC, ACC_USER, ACC_INSTRUCTOR };
 
-#define SEG_MAX 7
+#define SEG_MAX HP_SEG_MAX
 
 struct route {
 	int method;
@@ -123,6 +126,8 @@ static const char *status_reason(int code)
 		return "Method Not Allowed";
 	case 413:
 		return "Payload Too Large";
+	case 431:
+		return "Request Header Fields Too Large";
 	case 503:
 		return "Service Unavailable";
 	default:
@@ -261,7 +266,16 @@ static void http_reply_verror(struct hreq *h, int code, bool retry_after, const 
 {
 	char msg[512];
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	http_reply_json_ex(h, code, json_pack("{s:s}", "error", msg), retry_after, allow);
+	json_t *j = json_pack("{s:s}", "error", msg);
+	if (j == NULL) {
+		/* not valid UTF-8 (a reason quoting the client's bytes, or cut mid-character):
+		 * still this answer, not a 500 */
+		for (char *p = msg; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		j = json_pack("{s:s}", "error", msg);
+	}
+	http_reply_json_ex(h, code, j, retry_after, allow);
 }
 
 void http_reply_error(struct hreq *h, int code, const char *fmt, ...)
@@ -298,33 +312,6 @@ static void hreq_on_deadline(evutil_socket_t fd, short what, void *arg)
 
 /* ---- routing ---- */
 
-/* Splits the raw path into segments (no decoding: a valid name never needs it, so a
- * '%' simply fails validation). Returns the count, or -1 if not a clean path. */
-static int split_path(const char *path, char segs[SEG_MAX][GQ_NAME_MAX + 2])
-{
-	if (path == NULL || path[0] != '/')
-		return -1;
-	int n = 0;
-	const char *p = path + 1;
-	while (*p) {
-		const char *slash = strchr(p, '/');
-		size_t len = slash ? (size_t)(slash - p) : strlen(p);
-		if (len == 0 || n == SEG_MAX)
-			return -1;
-		if (len > GQ_NAME_MAX) /* too long for any name: kept as an invalid marker */
-			len = GQ_NAME_MAX + 1;
-		memcpy(segs[n], p, len);
-		segs[n][len] = '\0';
-		n++;
-		if (!slash)
-			break;
-		p = slash + 1;
-		if (*p == '\0')
-			return -1; /* trailing slash */
-	}
-	return n;
-}
-
 static bool route_match(const struct route *r, char segs[SEG_MAX][GQ_NAME_MAX + 2], int n)
 {
 	int i = 0;
@@ -358,7 +345,7 @@ static void http_route(struct hreq *h, struct evhttp_request *req)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	char segs[SEG_MAX][GQ_NAME_MAX + 2];
-	int n = split_path(path, segs);
+	int n = hp_split_path(path, segs);
 
 	const struct route *hit = NULL;
 	char allow[64] = "";
@@ -430,18 +417,10 @@ static void http_route(struct hreq *h, struct evhttp_request *req)
 
 	const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
 	if (q && q[0]) {
-		if (evhttp_parse_query_str(q, &h->query) < 0) {
-			http_reply_error(h, 400, "malformed query string");
+		char why[128];
+		if (hp_query(q, hit->query, &h->query, why, sizeof why) < 0) {
+			http_reply_error(h, 400, "%s", why);
 			return;
-		}
-		struct evkeyval *kv;
-		TAILQ_FOREACH(kv, &h->query, next)
-		{
-			if (hit->query == NULL || strcmp(kv->key, hit->query) != 0) {
-				http_reply_error(h, 400, "unknown query parameter '%.64s'",
-				                 kv->key);
-				return;
-			}
 		}
 	}
 
@@ -476,6 +455,12 @@ static void http_on_request(struct evhttp_request *req, void *arg)
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	if (evcon)
 		evhttp_connection_set_closecb(evcon, hreq_on_close, h);
+	if (!gate_request_received(s->gate, req)) {
+		/* the gate answered 431 and cut the connection: act on nothing */
+		http_reply_error(h, 431, "request line and headers over the cap");
+		hreq_unref(h);
+		return;
+	}
 	h->deadline = evtimer_new(s->d->base, hreq_on_deadline, h);
 	struct timeval tv = { HTTP_DEADLINE_S, 0 };
 	if (h->deadline)
@@ -499,6 +484,25 @@ struct http *http_new(struct disp *d, char *err, size_t errlen)
 		return NULL;
 	}
 	evhttp_set_max_body_size(s->eh, (ev_ssize_t)d->cfg.max_body_kb * 1024);
+	/* Request line + headers: without a cap libevent rescans a growing header for its
+	 * end of line (64 MiB cost 33 s of CPU). */
+	/* The gate answers 431 at max_header_kb; evhttp's cap (an HTML 400) is a backstop. */
+	evhttp_set_max_headers_size(s->eh, (ev_ssize_t)d->cfg.max_header_kb * 1024 + 65536);
+	const struct gate_limits gl = {
+		.max_conns = (unsigned)d->cfg.max_connections,
+		.max_per_client = (unsigned)d->cfg.max_connections_per_client,
+		.rx_deadline_s = (unsigned)d->cfg.request_timeout_s,
+		.busy_s = HTTP_DEADLINE_S + 5,
+		.retry_after_s = HTTP_RETRY_AFTER_S,
+		.max_header_bytes = (size_t)d->cfg.max_header_kb * 1024,
+	};
+	s->gate = gate_new(d->base, s->eh, &gl);
+	if (s->gate == NULL) {
+		snprintf(err, errlen, "out of memory");
+		evhttp_free(s->eh);
+		free(s);
+		return NULL;
+	}
 	/* Let every method reach the router so a wrong one gets a JSON 405. */
 	evhttp_set_allowed_methods(s->eh, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
 	                                          EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
@@ -513,6 +517,7 @@ struct http *http_new(struct disp *d, char *err, size_t errlen)
 	if (s->sock == NULL) {
 		snprintf(err, errlen, "cannot listen on %s: %s", d->cfg.listen, strerror(errno));
 		evhttp_free(s->eh);
+		gate_free(s->gate);
 		free(s);
 		return NULL;
 	}
@@ -541,6 +546,7 @@ void http_free(struct http *s)
 	if (s == NULL)
 		return;
 	evhttp_free(s->eh);
+	gate_free(s->gate); /* after evhttp_free: it releases the connections first */
 	free(s);
 }
 

@@ -1,36 +1,28 @@
-/* redis_async.c - hiredis async connection with reconnect/backoff (see redis_async.h). */
+/* redis_async.c - the dispatcher's Redis link (see redis_async.h) over common/rconn.c,
+ * the connection module the node uses too: reconnect with backoff, TCP keepalive, a
+ * command timeout and an idle PING, so "up" (and /healthz) turns false within
+ * the command timeout when Redis stops answering. */
 #include "redis_async.h"
 
 #include <errno.h>
-#include <event2/event.h>
-#include <hiredis/adapters/libevent.h>
-#include <hiredis/async.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "rconn.h"
 
-#define RDS_BACKOFF_MIN_MS 100
-#define RDS_BACKOFF_MAX_MS 2000
+#define RDS_PING_MS 1000
 
 struct rds {
-	struct event_base *base;
+	struct rconn *c;
 	char host[256];
 	int port;
-	redisAsyncContext *ac; /* NULL while disconnected */
-	bool up;               /* connected and not dying */
-	bool freeing;
-	int backoff_ms;
-	bool was_up; /* for logging transitions once */
-	struct event *retry;
 };
 
-/* Per-command trampoline: hiredis' callback gives us the context; we hand callers only
- * their opaque pointer and the reply. */
+/* Per-command trampoline: callers get only their opaque pointer and the reply. */
 struct rds_call {
-	struct rds *r;
 	rds_cb cb;
 	void *opaque;
 };
@@ -79,92 +71,35 @@ void rds_args_ll(struct rds_args *a, long long v)
 	rds_args_fmt(a, "%lld", v);
 }
 
-static void rds_connect(struct rds *r);
-
-static void rds_schedule_retry(struct rds *r)
+static void rds_on_state(void *arg, bool up)
 {
-	if (r->freeing)
-		return;
-	struct timeval tv = { r->backoff_ms / 1000, (r->backoff_ms % 1000) * 1000 };
-	evtimer_add(r->retry, &tv);
-	r->backoff_ms *= 2;
-	if (r->backoff_ms > RDS_BACKOFF_MAX_MS)
-		r->backoff_ms = RDS_BACKOFF_MAX_MS;
+	struct rds *r = arg;
+	if (up)
+		LOG_INFO("redis %s:%d: connected", r->host, r->port);
+	else
+		LOG_WARN("%s", rconn_last_error(r->c));
 }
 
-static void rds_on_retry(evutil_socket_t fd, short what, void *arg)
-{
-	rds_connect(arg);
-}
-
-static void rds_on_connect(const redisAsyncContext *ac, int status)
-{
-	struct rds *r = ac->data;
-	if (status != REDIS_OK) {
-		/* hiredis frees ac after this callback. */
-		if (r->was_up || r->backoff_ms == RDS_BACKOFF_MIN_MS)
-			LOG_WARN("redis %s:%d: connect failed: %s", r->host, r->port, ac->errstr);
-		r->was_up = false;
-		r->ac = NULL;
-		r->up = false;
-		rds_schedule_retry(r);
-		return;
-	}
-	LOG_INFO("redis %s:%d: connected", r->host, r->port);
-	r->up = true;
-	r->was_up = true;
-	r->backoff_ms = RDS_BACKOFF_MIN_MS;
-}
-
-static void rds_on_disconnect(const redisAsyncContext *ac, int status)
-{
-	struct rds *r = ac->data;
-	/* hiredis frees ac after this callback; pending callbacks already got NULL. */
-	r->ac = NULL;
-	r->up = false;
-	if (r->freeing)
-		return;
-	LOG_WARN("redis %s:%d: connection lost: %s", r->host, r->port,
-	         ac->errstr[0] ? ac->errstr : "closed");
-	rds_schedule_retry(r);
-}
-
-static void rds_connect(struct rds *r)
-{
-	redisAsyncContext *ac = redisAsyncConnect(r->host, r->port);
-	if (ac == NULL || ac->err) {
-		LOG_WARN("redis %s:%d: %s", r->host, r->port, ac ? ac->errstr : "out of memory");
-		if (ac)
-			redisAsyncFree(ac);
-		rds_schedule_retry(r);
-		return;
-	}
-	ac->data = r;
-	if (redisLibeventAttach(ac, r->base) != REDIS_OK) {
-		redisAsyncFree(ac);
-		rds_schedule_retry(r);
-		return;
-	}
-	redisAsyncSetConnectCallback(ac, rds_on_connect);
-	redisAsyncSetDisconnectCallback(ac, rds_on_disconnect);
-	r->ac = ac;
-}
-
-struct rds *rds_new(struct event_base *base, const char *host, int port)
+struct rds *rds_new(struct event_base *base, const char *host, int port, int cmd_timeout_ms)
 {
 	struct rds *r = calloc(1, sizeof *r);
 	if (r == NULL)
 		return NULL;
-	r->base = base;
 	snprintf(r->host, sizeof r->host, "%s", host);
 	r->port = port;
-	r->backoff_ms = RDS_BACKOFF_MIN_MS;
-	r->retry = evtimer_new(base, rds_on_retry, r);
-	if (r->retry == NULL) {
+	const struct rconn_opts o = {
+		.host = host,
+		.port = port,
+		.cmd_timeout_ms = cmd_timeout_ms,
+		.ping_ms = RDS_PING_MS,
+		.backoff_min_ms = 100,
+		.backoff_max_ms = 2000,
+	};
+	r->c = rconn_new(base, &o, rds_on_state, r);
+	if (r->c == NULL) {
 		free(r);
 		return NULL;
 	}
-	rds_connect(r);
 	return r;
 }
 
@@ -172,27 +107,18 @@ void rds_free(struct rds *r)
 {
 	if (r == NULL)
 		return;
-	r->freeing = true;
-	r->up = false;
-	if (r->ac) {
-		redisAsyncContext *ac = r->ac;
-		r->ac = NULL;
-		redisAsyncFree(ac); /* runs pending callbacks with NULL */
-	}
-	event_free(r->retry);
+	rconn_free(r->c); /* runs pending callbacks with NULL */
 	free(r);
 }
 
 bool rds_up(const struct rds *r)
 {
-	return r && r->up && r->ac != NULL;
+	return r && rconn_up(r->c);
 }
 
-static void rds_trampoline(redisAsyncContext *ac, void *reply, void *privdata)
+static void rds_trampoline(void *arg, struct redisReply *reply)
 {
-	struct rds_call *c = privdata;
-	if (reply == NULL)
-		c->r->up = false; /* the connection is going away; refuse new commands now */
+	struct rds_call *c = arg;
 	c->cb(c->opaque, reply);
 	free(c);
 }
@@ -204,14 +130,13 @@ static int rds_send(struct rds *r, const struct rds_args *a, rds_cb cb, void *op
 		c = malloc(sizeof *c);
 		if (c == NULL)
 			return -ENOMEM;
-		*c = (struct rds_call){ r, cb, opaque };
+		*c = (struct rds_call){ cb, opaque };
 	}
-	if (redisAsyncCommandArgv(r->ac, c ? rds_trampoline : NULL, c, a->argc,
-	                          (const char **)a->argv, a->len) != REDIS_OK) {
+	int rc = rconn_cmd(r->c, c ? rds_trampoline : NULL, c, a->argc, (const char **)a->argv,
+	                   a->len);
+	if (rc < 0)
 		free(c);
-		return -ENOTCONN;
-	}
-	return 0;
+	return rc;
 }
 
 int rds_cmd(struct rds *r, const struct rds_args *a, rds_cb cb, void *opaque)
@@ -230,8 +155,8 @@ int rds_tx(struct rds *r, const struct rds_args *cmds, size_t n, rds_cb cb, void
 			return -E2BIG;
 	if (!rds_up(r))
 		return -ENOTCONN;
-	/* All parts go into hiredis' output buffer in this one call: either every one is
-	 * queued or the first fails (the context is dying) and none is. */
+	/* All parts go into hiredis' output buffer in this one turn of the loop: either every
+	 * one is queued or the first fails (the context is dying) and none is. */
 	struct rds_args multi;
 	rds_args_init(&multi, "MULTI");
 	int rc = rds_send(r, &multi, NULL, NULL);

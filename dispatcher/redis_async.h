@@ -1,7 +1,10 @@
-/* redis_async.h - the dispatcher's one Redis connection: hiredis async on the daemon's
- * event_base, reconnecting with backoff, and an "up" flag the HTTP layer turns into 503.
+/* redis_async.h - the dispatcher's one Redis connection (common/rconn.h underneath:
+ * reconnect with backoff, TCP keepalive, a command timeout and an idle PING), command
+ * argument building, MULTI/EXEC, and an "up" flag the HTTP layer turns into 503 (and
+ * /healthz into "redis down", within the command timeout of Redis going silent).
  * Every callback runs on the loop thread and is called exactly once per accepted command:
- * with the reply, or with NULL when the connection was lost or the client is freed. */
+ * with the reply (maybe an error reply), or with NULL when the connection was lost or
+ * dropped (command timeout) or the client is freed. */
 #pragma once
 #include <hiredis/hiredis.h>
 #include <stdbool.h>
@@ -35,8 +38,9 @@ void rds_args_ll(struct rds_args *a, long long v);
  * hiredis and valid only during the call. */
 typedef void (*rds_cb)(void *opaque, const redisReply *reply);
 
-/* Starts connecting to host:port; never blocks. Returns NULL only on ENOMEM. */
-struct rds *rds_new(struct event_base *base, const char *host, int port);
+/* Starts connecting to host:port; never blocks. A command unanswered for cmd_timeout_ms
+ * drops the connection. Returns NULL only on ENOMEM. */
+struct rds *rds_new(struct event_base *base, const char *host, int port, int cmd_timeout_ms);
 /* Closes the connection: pending callbacks get NULL. rds_free(NULL) is a no-op. */
 void rds_free(struct rds *r);
 bool rds_up(const struct rds *r);

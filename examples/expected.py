@@ -10,7 +10,7 @@ submission.py with the exercise's tests/ and the contents of files/, and
 (written next to it, loaded with -p through PYTHONPATH) that records each test's outcome
 and its weight (@pytest.mark.points(x), unmarked = 1) and any collection error.
 
-Scoring follows DESIGN.md: with max_points in exercise.toml,
+Scoring follows docs/exercises.md ("Scoring"): with max_points in exercise.toml,
 score = max_points * earned / total, else score = earned; two decimals, half away from
 zero. A collection error (syntax error, exception at import, missing function) scores 0
 (verdict import_error). A test running longer than --timeout seconds (default 10) fails

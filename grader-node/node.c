@@ -46,9 +46,11 @@
 #include "codec.h"
 #include "fetch.h"
 #include "heartbeat.h"
+#include "joblimits.h"
 #include "log.h"
 #include "names.h"
 #include "node_config.h"
+#include "rerr.h"
 #include "runner.h"
 #include "published.h"
 #include "records.h"
@@ -316,10 +318,21 @@ static void arm(struct job *j, int64_t ms)
 	evtimer_add(j->timer, &tv);
 }
 
-/* Redis did not answer: repeat the current step later (no budget is charged). */
+static void redis_refused(struct job *j, const char *why, enum rerr_kind k);
+
+/* Redis did not answer: repeat the current step later (no budget is charged). An error
+ * reply is retried only as rerr.h allows for its kind, then the job ends in "error". */
 static void redis_retry(struct job *j, const char *why)
 {
 	j->redis_tries++;
+	const char *reply = strstr(why, STORE_ERR_REPLY);
+	if (reply) {
+		enum rerr_kind k = rerr_classify(reply + strlen(STORE_ERR_REPLY));
+		if (!rerr_should_retry(k, j->redis_tries)) {
+			redis_refused(j, why, k);
+			return;
+		}
+	}
 	int64_t ms = REDIS_BACKOFF_MIN_MS;
 	for (int i = 1; i < j->redis_tries && ms < REDIS_BACKOFF_MAX_MS; i++)
 		ms *= 2;
@@ -358,6 +371,33 @@ static void infra_error(struct job *j, const char *why)
 	        why);
 	snprintf(j->error, sizeof j->error, "infrastructure error after %u retries: %s", used - 1,
 	         why);
+	j->res.status = "error";
+	j->res.verdict = "";
+	j->res.error = j->error;
+	j->res.feedback = "";
+	j->res.finished_ms = util_now_ms();
+	job_persist(j);
+}
+
+/* Redis keeps refusing the current step with an error reply: the job ends in "error"
+ * with the reason. If the error result itself is refused, the message goes to the
+ * dead-letter topic (with the reason), so the slot and the partition move on. */
+static void redis_refused(struct job *j, const char *why, enum rerr_kind k)
+{
+	struct node *n = j->n;
+	if (j->st == J_PERSIST && strcmp(j->res.status, "error") == 0) {
+		LOG_ERR("job %s: Redis refuses its error result too (%s, %s); dead-lettered",
+		        j->name, rerr_kind_name(k), why);
+		n->poison++;
+		broker_dead_letter(n->broker, j->msg, why);
+		j->msg = NULL;
+		job_release(j, false);
+		return;
+	}
+	LOG_ERR("job %s: Redis refuses the %s step (%s, %d tries): %s; recording error", j->name,
+	        state_name[j->st], rerr_kind_name(k), j->redis_tries, why);
+	snprintf(j->error, sizeof j->error, "Redis refused the %s step (%s): %s", state_name[j->st],
+	         rerr_kind_name(k), why);
 	j->res.status = "error";
 	j->res.verdict = "";
 	j->res.error = j->error;
@@ -617,11 +657,6 @@ static void on_list_get(void *arg, struct redisReply *r, const char *err)
 
 /* ---- RUN ---- */
 
-static unsigned clamp_u(unsigned v, long long max)
-{
-	return (long long)v > max ? (unsigned)max : v;
-}
-
 static void on_run_done(struct run *r, const struct run_outcome *o, void *arg)
 {
 	struct job *j = arg;
@@ -675,8 +710,9 @@ static void on_run_done(struct run *r, const struct run_outcome *o, void *arg)
 static void start_run(struct job *j)
 {
 	struct node *n = j->n;
-	const Gradeq__Limits *l = j->gj->limits;
+	struct jl_limits l;
 	char err[256] = "";
+	jl_for_job(&n->cfg, j->gj->limits, &l); /* untrusted: clamped to the node's ceilings */
 	if (j->infra_tries == 0)
 		snprintf(j->name, sizeof j->name, "%s-%u", j->sj.id, j->sj.attempt);
 	else
@@ -689,11 +725,11 @@ static void start_run(struct job *j)
 		.source = j->src,
 		.source_len = j->src_len,
 		.max_points = j->have_meta ? j->meta.max_points : j->gj->max_points,
-		.timeout_s = l ? clamp_u(l->timeout_s, n->cfg.max_timeout_s) : 0,
-		.memory_mb = l ? clamp_u(l->memory_mb, n->cfg.max_memory_mb) : 0,
-		.cpu_s = l ? l->cpu_s : 0,
-		.nproc = l ? l->nproc : 0,
-		.output_kb = l ? l->output_kb : 0,
+		.timeout_s = l.timeout_s,
+		.memory_mb = l.memory_mb,
+		.cpu_s = l.cpu_s,
+		.nproc = l.nproc,
+		.output_kb = l.output_kb,
 		.safety_check = j->gj->safety_check,
 		.pub = j->pub,
 		.in_process = j->meta.in_process,

@@ -1,150 +1,37 @@
-/* store.c - see store.h. hiredis 0.14 async API: the context is attached to libevent
- * before the connect callback is set (that arms the first write event), and hiredis frees
- * a context itself after a failed connect or a lost connection, so s->ac is cleared in
- * those callbacks and compared against to ignore callbacks of a context we dropped. */
+/* store.c - see store.h. The connection itself (reconnect, keepalive, command timeout,
+ * idle PING) is common/rconn.c, shared with the dispatcher; this file adds the node's
+ * error convention and its scripts. */
 #include "store.h"
 
 #include <errno.h>
-#include <event2/event.h>
-#include <hiredis/adapters/libevent.h>
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "rconn.h"
 #include "score.h"
 #include "util.h"
 
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
+#define STORE_PING_MS 2000
 
-struct pend {
+struct store {
+	struct rconn *c;
+	store_state_cb state_cb;
+	void *state_arg;
+};
+
+struct call {
 	struct store *s;
 	store_cb cb;
 	void *arg;
-	int64_t sent_ms;
-	struct pend *prev, *next;
 };
 
-struct store {
-	struct event_base *base;
-	char *host;
-	int port;
-	redisAsyncContext *ac;
-	bool up, closing;
-	store_state_cb state_cb;
-	void *state_arg;
-	struct event *ev_reconnect, *ev_watchdog;
-	int backoff_ms;
-	struct pend *head, *tail; /* in send order: head is the oldest */
-	char last_error[256];
-};
-
-static void set_error(struct store *s, const char *what, const char *detail)
+static void on_state(void *arg, bool up)
 {
-	snprintf(s->last_error, sizeof s->last_error, "redis %s:%d: %s%s%s", s->host, s->port, what,
-	         detail && *detail ? ": " : "", detail ? detail : "");
-}
-
-static void schedule_reconnect(struct store *s)
-{
-	if (s->closing)
-		return;
-	struct timeval tv = { s->backoff_ms / 1000, (s->backoff_ms % 1000) * 1000 };
-	event_add(s->ev_reconnect, &tv);
-	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
-}
-
-static void went_down(struct store *s)
-{
-	bool was = s->up;
-	s->up = false;
-	if (was && s->state_cb && !s->closing)
-		s->state_cb(s->state_arg, false);
-	schedule_reconnect(s);
-}
-
-static void on_connect(const redisAsyncContext *c, int status)
-{
-	struct store *s = c->data;
-	if (c != s->ac)
-		return;
-	if (status != REDIS_OK) {
-		set_error(s, "connect", c->errstr);
-		s->ac = NULL; /* hiredis frees it after we return */
-		went_down(s);
-		return;
-	}
-	redisEnableKeepAlive((redisContext *)&c->c);
-	s->up = true;
-	s->backoff_ms = BACKOFF_MIN_MS;
-	s->last_error[0] = '\0';
+	struct store *s = arg;
 	if (s->state_cb)
-		s->state_cb(s->state_arg, true);
-}
-
-static void on_disconnect(const redisAsyncContext *c, int status)
-{
-	struct store *s = c->data;
-	if (c != s->ac)
-		return; /* a context we dropped ourselves */
-	set_error(s, "connection lost", status == REDIS_OK ? "closed" : c->errstr);
-	s->ac = NULL;
-	went_down(s);
-}
-
-static void connect_now(evutil_socket_t fd, short what, void *arg)
-{
-	struct store *s = arg;
-	if (s->ac || s->closing)
-		return;
-	redisAsyncContext *ac = redisAsyncConnect(s->host, s->port);
-	if (!ac) {
-		set_error(s, "connect", "out of memory");
-		schedule_reconnect(s);
-		return;
-	}
-	if (ac->err) {
-		set_error(s, "connect", ac->errstr);
-		redisAsyncFree(ac);
-		schedule_reconnect(s);
-		return;
-	}
-	ac->data = s;
-	s->ac = ac;
-	if (redisLibeventAttach(ac, s->base) != REDIS_OK) {
-		s->ac = NULL;
-		redisAsyncFree(ac);
-		set_error(s, "connect", "cannot attach to the event loop");
-		schedule_reconnect(s);
-		return;
-	}
-	redisAsyncSetConnectCallback(ac, on_connect);
-	redisAsyncSetDisconnectCallback(ac, on_disconnect);
-}
-
-/* Drops the connection now: pending callbacks get r == NULL, then we reconnect. */
-static void drop(struct store *s, const char *why)
-{
-	redisAsyncContext *ac = s->ac;
-	if (!ac)
-		return;
-	set_error(s, why, NULL);
-	s->ac = NULL;
-	bool was = s->up;
-	s->up = false;
-	redisAsyncFree(ac);
-	if (was && s->state_cb && !s->closing)
-		s->state_cb(s->state_arg, false);
-	schedule_reconnect(s);
-}
-
-static void watchdog(evutil_socket_t fd, short what, void *arg)
-{
-	struct store *s = arg;
-	if (s->head && util_mono_ms() - s->head->sent_ms > STORE_CMD_TIMEOUT_MS)
-		drop(s, "no reply within the command timeout");
+		s->state_cb(s->state_arg, up);
 }
 
 struct store *store_new(struct event_base *base, const char *host, int port,
@@ -153,108 +40,77 @@ struct store *store_new(struct event_base *base, const char *host, int port,
 	struct store *s = calloc(1, sizeof *s);
 	if (!s)
 		return NULL;
-	s->base = base;
-	s->port = port;
 	s->state_cb = state_cb;
 	s->state_arg = arg;
-	s->backoff_ms = BACKOFF_MIN_MS;
-	s->host = strdup(host);
-	s->ev_reconnect = evtimer_new(base, connect_now, s);
-	s->ev_watchdog = event_new(base, -1, EV_PERSIST, watchdog, s);
-	if (!s->host || !s->ev_reconnect || !s->ev_watchdog) {
-		store_free(s);
+	const struct rconn_opts o = {
+		.host = host,
+		.port = port,
+		.cmd_timeout_ms = STORE_CMD_TIMEOUT_MS,
+		.ping_ms = STORE_PING_MS,
+		.backoff_min_ms = 100,
+		.backoff_max_ms = 5000,
+	};
+	s->c = rconn_new(base, &o, on_state, s);
+	if (!s->c) {
+		free(s);
 		return NULL;
 	}
-	struct timeval sec = { 1, 0 };
-	event_add(s->ev_watchdog, &sec);
-	set_error(s, "connect", "not connected yet");
-	connect_now(-1, 0, s);
 	return s;
 }
 
 bool store_up(const struct store *s)
 {
-	return s->up;
+	return rconn_up(s->c);
 }
 
 const char *store_last_error(const struct store *s)
 {
-	return s->last_error;
+	return rconn_last_error(s->c);
 }
 
-static void unlink_pend(struct store *s, struct pend *p)
+static void on_reply(void *arg, struct redisReply *r)
 {
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		s->head = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
-	else
-		s->tail = p->prev;
-}
-
-static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
-{
-	struct pend *p = privdata;
-	struct store *s = p->s;
-	redisReply *r = reply;
-	unlink_pend(s, p);
-	if (!r)
-		p->cb(p->arg, NULL, s->last_error[0] ? s->last_error : "connection lost");
-	else if (r->type == REDIS_REPLY_ERROR)
-		p->cb(p->arg, NULL, r->str);
-	else
-		p->cb(p->arg, r, NULL);
-	free(p);
+	struct call *k = arg;
+	const char *last = rconn_last_error(k->s->c);
+	if (!r) {
+		k->cb(k->arg, NULL, last[0] ? last : "connection lost");
+	} else if (r->type == REDIS_REPLY_ERROR) {
+		char why[512];
+		snprintf(why, sizeof why, "%s%s", STORE_ERR_REPLY, r->str ? r->str : "");
+		k->cb(k->arg, NULL, why);
+	} else {
+		k->cb(k->arg, r, NULL);
+	}
+	free(k);
 }
 
 int store_cmd(struct store *s, store_cb cb, void *arg, int argc, const char **argv,
               const size_t *lens)
 {
-	if (!s->up || !s->ac || s->closing)
-		return -ENOTCONN;
-	struct pend *p = calloc(1, sizeof *p);
-	if (!p)
-		return -ENOMEM;
-	p->s = s;
-	p->cb = cb;
-	p->arg = arg;
-	p->sent_ms = util_mono_ms();
-	if (redisAsyncCommandArgv(s->ac, on_reply, p, argc, argv, lens) != REDIS_OK) {
-		free(p);
-		return -ENOTCONN;
+	struct call *k = NULL;
+	if (cb) {
+		k = malloc(sizeof *k);
+		if (!k)
+			return -ENOMEM;
+		*k = (struct call){ s, cb, arg };
 	}
-	p->prev = s->tail;
-	if (s->tail)
-		s->tail->next = p;
-	else
-		s->head = p;
-	s->tail = p;
-	return 0;
+	int r = rconn_cmd(s->c, k ? on_reply : NULL, k, argc, argv, lens);
+	if (r < 0)
+		free(k);
+	return r;
 }
 
 void store_free(struct store *s)
 {
 	if (!s)
 		return;
-	s->closing = true;
-	if (s->ac) {
-		redisAsyncContext *ac = s->ac;
-		s->ac = NULL;
-		redisAsyncFree(ac); /* pending callbacks run with r == NULL */
-	}
-	if (s->ev_reconnect)
-		event_free(s->ev_reconnect);
-	if (s->ev_watchdog)
-		event_free(s->ev_watchdog);
-	free(s->host);
+	rconn_free(s->c); /* pending callbacks run with r == NULL */
 	free(s);
 }
 
 /* ---- scripts ---- */
 
-/* KEYS[1] gq:sub:<id>
+/* KEYS[1] gq:sub:<id>  KEYS[2] gq:now (records by present status, docs/redis.md)
  * ARGV attempt node started_ms id course exercise student */
 static const char MARK_LUA[] =
 	"local cur = redis.call('HMGET', KEYS[1], 'attempt', 'status')\n"
@@ -266,6 +122,10 @@ static const char MARK_LUA[] =
 	"end\n"
 	"redis.call('HSET', KEYS[1], 'status', 'grading', 'attempt', ARGV[1], 'node', ARGV[2],\n"
 	"           'started_ms', ARGV[3])\n"
+	"if cur[2] ~= 'grading' then\n"
+	"  if cur[2] then redis.call('HINCRBY', KEYS[2], cur[2], -1) end\n"
+	"  redis.call('HINCRBY', KEYS[2], 'grading', 1)\n"
+	"end\n"
 	"if not stored then\n"
 	"  redis.call('HSET', KEYS[1], 'id', ARGV[4], 'course', ARGV[5], 'exercise', ARGV[6],\n"
 	"             'student', ARGV[7])\n"
@@ -275,6 +135,7 @@ static const char MARK_LUA[] =
 
 /* KEYS[1] gq:sub:<id>  KEYS[2] gq:results  KEYS[3] gq:best:<course>
  * KEYS[4] gq:subs:<course>:<exercise>:<student>  KEYS[5] gq:stats  KEYS[6] gq:errors
+ * KEYS[7] gq:now (records by present status: the old status -1, the new one +1)
  * ARGV  1 id  2 attempt  3 status  4 verdict  5 score  6 max  7 feedback  8 error
  *       9 node  10 started_ms  11 finished_ms  12 output_tail  13 course  14 exercise
  *       15 student  16 event channel  17 event JSON  18 best field  19 "gq:sub:"
@@ -291,6 +152,10 @@ static const char PUT_LUA[] =
 	"redis.call('HSET', KEYS[1], 'id', ARGV[1], 'course', ARGV[13], 'exercise', ARGV[14],\n"
 	"  'student', ARGV[15], 'attempt', ARGV[2], 'status', ARGV[3], 'node', ARGV[9],\n"
 	"  'started_ms', ARGV[10], 'finished_ms', ARGV[11], 'output_tail', ARGV[12])\n"
+	"if cur[2] ~= ARGV[3] then\n"
+	"  if cur[2] then redis.call('HINCRBY', KEYS[7], cur[2], -1) end\n"
+	"  redis.call('HINCRBY', KEYS[7], ARGV[3], 1)\n"
+	"end\n"
 	"if ARGV[3] == 'done' then\n"
 	"  redis.call('HSET', KEYS[1], 'verdict', ARGV[4], 'score', ARGV[5], 'max', ARGV[6],\n"
 	"    'feedback', ARGV[7], 'message', ARGV[20], 'isolation', ARGV[21], 'runner', ARGV[22])\n"
@@ -365,8 +230,8 @@ int store_mark_grading(struct store *s, const struct store_job *j, const char *n
 	snprintf(key, sizeof key, "gq:sub:%s", j->id);
 	snprintf(attempt, sizeof attempt, "%u", j->attempt);
 	snprintf(started, sizeof started, "%lld", (long long)started_ms);
-	const char *argv[] = { "EVAL",  MARK_LUA, "1",       key,         attempt,   node,
-		               started, j->id,    j->course, j->exercise, j->student };
+	const char *argv[] = { "EVAL", MARK_LUA, "2",   key,       "gq:now",    attempt,
+		               node,   started,  j->id, j->course, j->exercise, j->student };
 	size_t lens[sizeof argv / sizeof argv[0]];
 	for (size_t i = 0; i < sizeof argv / sizeof argv[0]; i++)
 		lens[i] = strlen(argv[i]);
@@ -406,13 +271,14 @@ int store_put_result(struct store *s, const struct store_result *res, store_cb c
 	const char *argv[] = {
 		"EVAL",
 		PUT_LUA,
-		"6",
+		"7",
 		k_sub,
 		"gq:results",
 		k_best,
 		k_subs,
 		"gq:stats",
 		"gq:errors",
+		"gq:now",
 		j->id,
 		attempt,
 		res->status,
@@ -440,6 +306,6 @@ int store_put_result(struct store *s, const struct store_result *res, store_cb c
 	size_t lens[N];
 	for (size_t i = 0; i < N; i++)
 		lens[i] = strlen(argv[i]);
-	lens[20] = res->output_tail ? tail_len : 0; /* may hold NULs; binary-safe */
+	lens[21] = res->output_tail ? tail_len : 0; /* may hold NULs; binary-safe */
 	return store_cmd(s, cb, arg, N, argv, lens);
 }

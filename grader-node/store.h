@@ -1,10 +1,10 @@
-/* store.h - the node's side of the Redis contract (docs/redis.md), on one hiredis async
- * connection attached to the node's libevent base. The connection comes back by itself
- * (reconnect with backoff); a command issued while it is down fails at once, and a
- * command lost with the connection (or unanswered for STORE_CMD_TIMEOUT_MS) gets its
- * callback with r == NULL. Callers retry later from a timer, never from the callback.
- * Results go in with one Lua script (store_put_result): record, results stream, best
- * score, event and counters change together or not at all. */
+/* store.h - the node's side of the Redis contract (docs/redis.md), on one connection of
+ * common/rconn.h (shared with the dispatcher) attached to the node's libevent base. The
+ * connection comes back by itself (reconnect with backoff); a command issued while it is
+ * down fails at once, and a command lost with the connection (or unanswered for
+ * STORE_CMD_TIMEOUT_MS, idle PINGs included) gets its callback with r == NULL. Callers retry later
+ * from a timer, never from the callback. Results go in with one Lua script (store_put_result):
+ * record, results stream, best score, event and counters change together or not at all. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,10 +16,13 @@ struct store;
 
 #define STORE_CMD_TIMEOUT_MS 20000
 #define STORE_OUTPUT_TAIL_MAX 4096
+#define STORE_ERR_REPLY "redis replied: "
 
-/* r is the reply (never an error reply) or NULL with err saying why. r is valid during
- * the call only. Called exactly once per accepted command, from the loop (or from
- * store_free). */
+/* r is the reply (never an error reply) or NULL with err saying why: for an error reply
+ * err is STORE_ERR_REPLY followed by the server's text ("redis replied: LOADING ..."),
+ * so callers can classify it (rerr.h); any other err means no reply came (connection
+ * lost, command timeout). r is valid during the call only. Called exactly once per
+ * accepted command, from the loop (or from store_free). */
 typedef void (*store_cb)(void *arg, struct redisReply *r, const char *err);
 /* Connection state changes: up after (re)connecting, down when it is lost. */
 typedef void (*store_state_cb)(void *arg, bool up);

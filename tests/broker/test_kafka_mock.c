@@ -2,7 +2,8 @@
  * ack, consume, offsets stored only over the done prefix (seen by the next member of
  * the group), dead letters with their reason header, pause/resume, the queue-lag monitor
  * (committed offset against the high watermark), and a publish to a down cluster failing
- * in time with retriable set. */
+ * in time with retriable set; a message there is no memory to take is held, never skipped
+ * (calloc of the adapter wrapped to fail on demand: -Wl,--wrap=calloc). */
 #include <errno.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -21,6 +22,21 @@
 #include "broker.h"
 
 #define TOPIC "jobs"
+
+/* calloc of the statically linked adapter, failing the next fail_callocs calls. */
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+static int fail_callocs, failed_callocs;
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	if (fail_callocs > 0) {
+		fail_callocs--;
+		failed_callocs++;
+		return NULL;
+	}
+	return __real_calloc(n, size);
+}
 
 static rd_kafka_t *host; /* owns the mock cluster */
 static rd_kafka_mock_cluster_t *mc;
@@ -153,6 +169,8 @@ static int setup(void **state)
 	rd_kafka_mock_topic_create(mc, "prefix.dlq", 1, 1);
 	rd_kafka_mock_topic_create(mc, "lagt", 1, 1);
 	rd_kafka_mock_topic_create(mc, "lostp", 1, 1);
+	rd_kafka_mock_topic_create(mc, "oomt", 1, 1);
+	rd_kafka_mock_topic_create(mc, "oomt.dlq", 1, 1);
 	return 0;
 }
 
@@ -285,6 +303,71 @@ static void test_consume_done_prefix_and_dlq(void **state)
 	broker_done(c3, x);
 	assert_int_equal(broker_close(c3, 15000), 0);
 	broker_free(c3);
+	broker_close(p, 5000);
+	broker_free(p);
+	topic = TOPIC;
+}
+
+/* Regression: a message polled when there is no memory to wrap it was destroyed, with a
+ * comment saying its offset stayed uncommitted. It did not: the messages after it were
+ * taken, done, and their offsets stored past it, so it was never graded. Now it is held
+ * and handed out, in order, once memory is back; broker_next says -ENOMEM meanwhile. */
+static void test_oom_never_skips_an_offset(void **state)
+{
+	topic = "oomt";
+	struct broker *p = producer();
+	struct ack a;
+	enum { N = 6 };
+	for (int i = 0; i < N; i++) {
+		publish_wait(p, "k", "job", &a, 10000);
+		assert_int_equal(a.err, 0);
+	}
+	struct reb r1 = { 0 };
+	struct broker *c1 = consumer("goom", &r1);
+	struct broker_msg *m = wait_msg(c1, 20000);
+	assert_non_null(m);
+	assert_int_equal(m->offset, 0);
+	broker_done(c1, m);
+
+	/* The next wrap of a polled message finds no memory (twice in a row). */
+	fail_callocs = 2;
+	failed_callocs = 0;
+	int64_t want = 1, end = now_ms() + 20000;
+	int enomem = 0;
+	while (want < N && now_ms() < end) {
+		int r = broker_next(c1, &m);
+		if (r == -ENOMEM) {
+			enomem++;
+			continue;
+		}
+		assert_true(r >= 0);
+		if (r == 0) {
+			pump(c1);
+			continue;
+		}
+		if (m->offset != want)
+			fail_msg("got offset %lld, expected %lld: an offset was skipped",
+			         (long long)m->offset, (long long)want);
+		want++;
+		broker_done(c1, m);
+	}
+	assert_int_equal(want, N);
+	assert_int_equal(failed_callocs, 2);
+	assert_true(enomem >= 1);
+	assert_int_equal(broker_close(c1, 15000), 0);
+	broker_free(c1);
+
+	/* The group's committed position is past every message: a new member gets only
+	 * what is published now. */
+	publish_wait(p, NULL, "last", &a, 10000);
+	struct reb r2 = { 0 };
+	struct broker *c2 = consumer("goom", &r2);
+	m = wait_msg(c2, 20000);
+	assert_non_null(m);
+	assert_int_equal(m->offset, N);
+	broker_done(c2, m);
+	assert_int_equal(broker_close(c2, 15000), 0);
+	broker_free(c2);
 	broker_close(p, 5000);
 	broker_free(p);
 	topic = TOPIC;
@@ -457,7 +540,7 @@ static void test_broker_down_publish(void **state)
 	assert_false(broker_up(p));
 	/* freeing with a publish outstanding still calls its callback, once */
 	struct broker *p2 = producer();
-	struct ack a2 = {0};
+	struct ack a2 = { 0 };
 	assert_int_equal(broker_publish(p2, NULL, "x", 1, on_ack, &a2), 0);
 	broker_free(p2);
 	assert_int_equal(a2.calls, 1);
@@ -498,6 +581,7 @@ int main(void)
 		cmocka_unit_test(test_consume_done_prefix_and_dlq),
 		cmocka_unit_test(test_pause_resume),
 		cmocka_unit_test(test_lost_while_paused),
+		cmocka_unit_test(test_oom_never_skips_an_offset),
 		cmocka_unit_test(test_lag),
 		cmocka_unit_test(test_broker_down_publish),
 	};

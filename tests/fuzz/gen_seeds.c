@@ -216,6 +216,174 @@ static void bundle_seeds(void)
 	put("bundle_parse", "map32_ffffffff", "\xdf\xff\xff\xff\xff\xa1x\xc4\x00", 9);
 }
 
+/* ---- rec_feed: first byte = read size - 1, then 4-byte big-endian framed records ---- */
+
+struct stream {
+	unsigned char buf[8192];
+	size_t len;
+};
+
+static void frame(struct stream *st, msgpack_sbuffer *sb)
+{
+	size_t n = sb->size;
+	st->buf[st->len++] = (unsigned char)(n >> 24);
+	st->buf[st->len++] = (unsigned char)(n >> 16);
+	st->buf[st->len++] = (unsigned char)(n >> 8);
+	st->buf[st->len++] = (unsigned char)n;
+	memcpy(st->buf + st->len, sb->data, n);
+	st->len += n;
+	msgpack_sbuffer_clear(sb);
+}
+
+static void rec_map(msgpack_packer *pk, const char *type, size_t extra)
+{
+	msgpack_pack_map(pk, 1 + extra);
+	pack_str(pk, "t");
+	pack_str(pk, type);
+}
+
+static void rec_test(msgpack_packer *pk, const char *name, const char *outcome)
+{
+	rec_map(pk, "test", 5);
+	pack_str(pk, "name");
+	pack_str(pk, name);
+	pack_str(pk, "outcome");
+	pack_str(pk, outcome);
+	pack_str(pk, "weight");
+	msgpack_pack_double(pk, 1.5);
+	pack_str(pk, "msg");
+	pack_str(pk, strcmp(outcome, "passed") ? "AssertionError: add(2, 2)" : "");
+	pack_str(pk, "exc");
+	pack_str(pk, strcmp(outcome, "passed") ? "AssertionError" : "");
+}
+
+static void put_stream(const char *name, struct stream *st, unsigned char readsize_minus_1)
+{
+	unsigned char out[sizeof st->buf + 1];
+	out[0] = readsize_minus_1;
+	memcpy(out + 1, st->buf, st->len);
+	put("rec_feed", name, out, st->len + 1);
+}
+
+static void rec_seeds(void)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	struct stream st = { .len = 0 };
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	/* a whole honest run */
+	rec_map(&pk, "hello", 2);
+	pack_str(&pk, "v");
+	msgpack_pack_int(&pk, 1);
+	pack_str(&pk, "t0");
+	msgpack_pack_int(&pk, 12);
+	frame(&st, &sb);
+	struct stream hello_only = st;
+	rec_map(&pk, "imported", 1);
+	pack_str(&pk, "ms");
+	msgpack_pack_int(&pk, 340);
+	frame(&st, &sb);
+	rec_map(&pk, "collected", 1);
+	pack_str(&pk, "tests");
+	msgpack_pack_array(&pk, 2);
+	msgpack_pack_array(&pk, 2);
+	pack_str(&pk, "test_a.py::test_add");
+	msgpack_pack_double(&pk, 1.5);
+	msgpack_pack_array(&pk, 2);
+	pack_str(&pk, "test_a.py::test_mul");
+	msgpack_pack_int(&pk, 1);
+	frame(&st, &sb);
+	struct stream collected = st;
+	rec_test(&pk, "test_a.py::test_add", "passed");
+	frame(&st, &sb);
+	rec_test(&pk, "test_a.py::test_mul", "failed");
+	frame(&st, &sb);
+	rec_map(&pk, "end", 2);
+	pack_str(&pk, "ms");
+	msgpack_pack_int(&pk, 900);
+	pack_str(&pk, "code");
+	msgpack_pack_int(&pk, 1);
+	frame(&st, &sb);
+	put_stream("honest_run", &st, 255);
+	put_stream("honest_run_bytewise", &st, 0);
+	put_stream("honest_run_reads_of_7", &st, 6);
+
+	/* import error and rejection after hello */
+	st = hello_only;
+	rec_map(&pk, "import_error", 2);
+	pack_str(&pk, "msg");
+	pack_str(&pk, "SyntaxError: expected ':' (line 7)");
+	pack_str(&pk, "exc");
+	pack_str(&pk, "SyntaxError");
+	frame(&st, &sb);
+	put_stream("import_error", &st, 255);
+	st = hello_only;
+	rec_map(&pk, "rejected", 1);
+	pack_str(&pk, "reason");
+	pack_str(&pk, "import of os is not allowed");
+	frame(&st, &sb);
+	put_stream("rejected", &st, 255);
+
+	/* out of order: a test never collected; a duplicate hello; a record after end */
+	st = collected;
+	rec_test(&pk, "test_a.py::test_other", "passed");
+	frame(&st, &sb);
+	put_stream("test_not_collected", &st, 255);
+	st = hello_only;
+	rec_map(&pk, "hello", 1);
+	pack_str(&pk, "v");
+	msgpack_pack_int(&pk, 1);
+	frame(&st, &sb);
+	put_stream("hello_twice", &st, 255);
+
+	/* framing: length 0, length over the cap, a frame cut short, garbage inside */
+	static const unsigned char zero[] = { 255, 0, 0, 0, 0 };
+	static const unsigned char huge[] = { 255, 0x7f, 0xff, 0xff, 0xff, 0x80 };
+	static const unsigned char shortf[] = { 3, 0, 0, 0, 9, 0x81, 0xa1, 't' };
+	static const unsigned char garbage[] = { 255, 0, 0, 0, 3, 0xc1, 0xc1, 0xc1 };
+	static const unsigned char count[] = { 255, 0, 0, 0, 5, 0xdf, 0xff, 0xff, 0xff, 0xff };
+	put("rec_feed", "frame_len_zero", zero, sizeof zero);
+	put("rec_feed", "frame_len_huge", huge, sizeof huge);
+	put("rec_feed", "frame_cut_short", shortf, sizeof shortf);
+	put("rec_feed", "frame_garbage", garbage, sizeof garbage);
+	put("rec_feed", "frame_map32_count", count, sizeof count);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* ---- http_request: "TARGET\nAUTHORIZATION\nBODY" ---- */
+
+static void put_text(const char *target, const char *name, const char *text)
+{
+	put(target, name, text, strlen(text));
+}
+
+static void http_seeds(void)
+{
+	put_text("http_request", "submit",
+	         "/v1/courses/cs101/exercises/primes/submissions?student=alice\n"
+	         "Bearer YWxpY2U6c3R1ZGVudDoxOTk5OTk5OTk5.AAAA\n"
+	         "def f():\n    return 1\n");
+	put_text("http_request", "submission_get",
+	         "/v1/submissions/0123456789abcdef0123456789ab\nbearer x.y\n");
+	put_text("http_request", "allowlist",
+	         "/v1/courses/cs101/allowlist\nBearer a.b\n"
+	         "# students\nalice\n  bob  # late\r\ncarol\nalice\n\nbob\n");
+	put_text("http_request", "allowlist_bad_name",
+	         "/v1/courses/cs101/allowlist\n\nalice\nbad name\n");
+	put_text("http_request", "query_unknown_and_escapes",
+	         "/v1/status?x=1&student=%41%zz&&=\nBasic abc\n");
+	put_text("http_request", "path_traversal_and_slashes",
+	         "/v1/courses/../exercises//x/%2e%2e/?student\n\n");
+	put_text("http_request", "path_too_many_segments", "/a/b/c/d/e/f/g/h/i\n\n");
+	put_text("http_request", "absolute_uri",
+	         "http://user@host:8080/v1/courses/c/gradebook#frag\nBearer \n");
+	put_text("http_request", "headers_block",
+	         "/healthz\n\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\nbody after headers");
+	put_text("http_request", "headers_lf_only", "/healthz\n\nGET / HTTP/1.1\nA: b\n\n");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -230,5 +398,7 @@ int main(int argc, char **argv)
 	job_seeds();
 	mpk_seeds();
 	bundle_seeds();
+	rec_seeds();
+	http_seeds();
 	return 0;
 }

@@ -66,6 +66,15 @@ def test_batch_scores_equal_direct_pytest(api, tmp_path: Path):
                 mismatches.append((ex, student, row.get("verdict"), row["score"], want))
     assert not mismatches, f"{len(mismatches)} scores differ from direct pytest: {mismatches[:10]}"
 
+    # Status describes the present: every batch has its results, nothing else runs, so
+    # nothing is queued or grading, and the counts add up to the records in Redis (the
+    # issue: "queued 2, grading 4, done 30" for 30 submissions).
+    st = json.loads(api.cli("status", "--json").stdout)
+    records = int(api.redis("EVAL", "return #redis.call('KEYS', 'gq:sub:*')", "0"))
+    assert st["queued"] + st["grading"] + st["done"] + st["error"] == st["submissions"], st
+    assert st["submissions"] == records, (st, records)
+    assert st["queued"] == 0 and st["grading"] == 0, st
+
     # The gradebook equals the best oracle score per (student, exercise).
     csv_text = api.cli("gradebook", COURSE, "--csv").stdout
     rows = list(csv.reader(io.StringIO(csv_text)))

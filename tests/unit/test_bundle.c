@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -290,6 +292,71 @@ static void test_too_many_files(void **state)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/* The issue: an 8 MiB bundle declaring millions of files made msgpack-c allocate ~216 MB
+ * before the count was looked at. The count is now refused on the raw bytes: in a child
+ * whose address space is capped 64 MiB above what it uses, the parse must still end in
+ * "more than N files" (before the fix msgpack-c ran out of memory and the error said
+ * "cannot unpack"). ASan reserves terabytes of address space, so there the cap is left
+ * out and only the message is checked. */
+static void test_file_count_before_allocation(void **state)
+{
+	size_t n = (8u << 20) / 2 - 8, len = 5 + 2 * n;
+	char *buf = malloc(len);
+	pid_t pid;
+	int status;
+
+	assert_non_null(buf);
+	buf[0] = (char)0xdf; /* map32 of n entries, each fixstr "" : nil */
+	buf[1] = (char)(n >> 24);
+	buf[2] = (char)(n >> 16);
+	buf[3] = (char)(n >> 8);
+	buf[4] = (char)n;
+	for (size_t i = 0; i < n; i++) {
+		buf[5 + 2 * i] = (char)0xa0;
+		buf[6 + 2 * i] = (char)0xc0;
+	}
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+#if !defined(__SANITIZE_ADDRESS__)
+		FILE *f = fopen("/proc/self/statm", "r");
+		unsigned long pages = 0;
+		if (!f || fscanf(f, "%lu", &pages) != 1)
+			_exit(3);
+		fclose(f);
+		struct rlimit rl;
+		rl.rlim_cur = rl.rlim_max = pages * (rlim_t)sysconf(_SC_PAGESIZE) + (64u << 20);
+		if (setrlimit(RLIMIT_AS, &rl) < 0)
+			_exit(3);
+#endif
+		struct bundle *b = bundle_parse(buf, len, err, sizeof err);
+		if (b)
+			_exit(4);
+		if (!strstr(err, "more than 256 files")) {
+			fprintf(stderr, "error: %s\n", err);
+			_exit(5);
+		}
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	free(buf);
+}
+
+/* A path that is not valid UTF-8 is refused with a message that is (the dispatcher puts
+ * it in a JSON 400; an invalid message there became a 500). */
+static void test_non_utf8_path(void **state)
+{
+	const char *kv[] = { "tests/\xff.py", "x", NULL };
+
+	assert_null(parse_map(kv));
+	assert_non_null(strstr(err, "not allowed"));
+	assert_non_null(strstr(err, "tests/\\xff.py"));
+	for (const char *p = err; *p; p++)
+		assert_true((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
+}
+
 static void expect_meta_error(const char *toml, const char *msg)
 {
 	const char *kv[] = { "exercise.toml", toml, "tests/test_a.py", "", NULL };
@@ -399,6 +466,8 @@ int main(void)
 		cmocka_unit_test(test_path_traversal),
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_too_many_files),
+		cmocka_unit_test(test_file_count_before_allocation),
+		cmocka_unit_test(test_non_utf8_path),
 		cmocka_unit_test(test_meta),
 		cmocka_unit_test(test_meta_isolation),
 		cmocka_unit_test_setup_teardown(test_extract_refuses_symlinked_dir, setup,

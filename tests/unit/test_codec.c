@@ -122,12 +122,19 @@ static void test_job_validation(void **state)
 	EXPECT_JOB(limits.timeout_s = 0, 0, ""); /* 0 = node default */
 	EXPECT_JOB(limits.timeout_s = 86401, -EBADMSG, "timeout_s");
 	EXPECT_JOB(limits.memory_mb = (1u << 20) + 1, -EBADMSG, "memory_mb");
+	EXPECT_JOB(limits.cpu_s = 86401, -EBADMSG, "cpu_s");
+	EXPECT_JOB(limits.cpu_s = UINT32_MAX, -EBADMSG, "cpu_s");
+	EXPECT_JOB(limits.nproc = 1000001, -EBADMSG, "nproc");
+	EXPECT_JOB(limits.nproc = UINT32_MAX, -EBADMSG, "nproc");
+	EXPECT_JOB(limits.output_kb = 65537, -EBADMSG, "output_kb");
+	EXPECT_JOB(limits.output_kb = UINT32_MAX, -EBADMSG, "output_kb");
 	EXPECT_JOB(job.max_points = -1, -EBADMSG, "max_points");
 	EXPECT_JOB(job.max_points = NAN, -EBADMSG, "max_points");
 	EXPECT_JOB(job.max_points = INFINITY, -EBADMSG, "max_points");
 	/* edges that are fine */
 	EXPECT_JOB((limits.timeout_s = 86400, limits.memory_mb = 1u << 20, job.max_points = 0), 0,
 	           "");
+	EXPECT_JOB((limits.cpu_s = 86400, limits.nproc = 1000000, limits.output_kb = 65536), 0, "");
 }
 
 static void test_job_bad_bytes(void **state)

@@ -204,13 +204,49 @@ static void test_wide_array_ok(void **state)
 	free(buf);
 }
 
+/* mpk_check_capped: a container over the cap is refused on its header, before the bytes
+ * of its elements are even looked at; at the cap it is fine; nested containers too. */
+static void test_count_cap(void **state)
+{
+	/* map16 of 3 entries 1:1 2:2 3:3; array of [map 1 entry] */
+	const unsigned char map3[] = { 0x83, 1, 1, 2, 2, 3, 3 };
+	const unsigned char nested[] = { 0x91, 0x83, 1, 1, 2, 2, 3, 3 };
+	const unsigned char map32_truncated[] = { 0xdf, 0, 0, 1, 0 }; /* 256 entries, no bytes */
+	msgpack_zone zone;
+	msgpack_object obj;
+
+	assert_int_equal(mpk_check_capped((const char *)map3, sizeof map3, 2, 3, err, sizeof err),
+	                 0);
+	assert_int_equal(mpk_check_capped((const char *)map3, sizeof map3, 2, 2, err, sizeof err),
+	                 -E2BIG);
+	assert_non_null(strstr(err, "over the cap"));
+	assert_int_equal(
+		mpk_check_capped((const char *)nested, sizeof nested, 2, 2, err, sizeof err),
+		-E2BIG);
+	assert_int_equal(mpk_check_capped((const char *)map32_truncated, sizeof map32_truncated, 2,
+	                                  255, err, sizeof err),
+	                 -E2BIG);
+	assert_int_equal(mpk_check_capped((const char *)map32_truncated, sizeof map32_truncated, 2,
+	                                  256, err, sizeof err),
+	                 -EBADMSG);
+	assert_true(msgpack_zone_init(&zone, 1024));
+	assert_int_equal(mpk_decode_capped((const char *)map3, sizeof map3, 2, 2, &zone, &obj, err,
+	                                   sizeof err),
+	                 -E2BIG);
+	assert_int_equal(mpk_decode_capped((const char *)map3, sizeof map3, 2, 3, &zone, &obj, err,
+	                                   sizeof err),
+	                 0);
+	assert_int_equal(obj.via.map.size, 3);
+	msgpack_zone_destroy(&zone);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_record),  cmocka_unit_test(test_scalars),
 		cmocka_unit_test(test_truncated),     cmocka_unit_test(test_huge_count),
 		cmocka_unit_test(test_depth),         cmocka_unit_test(test_trailing),
-		cmocka_unit_test(test_wide_array_ok),
+		cmocka_unit_test(test_wide_array_ok), cmocka_unit_test(test_count_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -206,7 +206,10 @@ def run(port, secret):
     check("404 gradebook course", c.req("GET", "/v1/courses/none/gradebook", tok=inst)[0], 404)
     st, j, _ = c.req("GET", "/v1/status", tok=inst)
     check("200 status", (st, sorted(j)),
-          (200, ["done", "error", "errors", "grading", "lag", "nodes", "queued"]), j)
+          (200, ["busy_slots", "done", "error", "errors", "grading", "lag", "nodes", "queued",
+                 "submissions"]), j)
+    check("status counts add up", j.get("queued", 0) + j.get("grading", 0) + j.get("done", 0)
+          + j.get("error", 0), j.get("submissions"), j)
     st, j, _ = c.req("POST", ex + "/regrade", tok=inst)
     check("202 regrade", (st, j), (202, {"count": 3}))  # alice, bob, zed
     st, j, _ = c.req("GET", f"/v1/submissions/{bid}", tok=inst)
