@@ -102,7 +102,8 @@ void cli_result_print(const json_t *rec, FILE *out)
 	if (*iso) { /* names of ours, set by the node; printed inert all the same */
 		fputs("graded    ", out);
 		print_oneline(out, iso, 32);
-		fputs(strcmp(iso, "in-process") == 0 ? " (the notebook shared the tests' process)" : "",
+		fputs(strcmp(iso, "in-process") == 0 ? " (the notebook shared the tests' process)"
+		                                     : "",
 		      out);
 		fputs(", ", out);
 		print_oneline(out, str_or(rec, "runner", "?"), 16);
@@ -129,7 +130,8 @@ void cli_result_print(const json_t *rec, FILE *out)
 		char pts[72];
 		snprintf(pts, sizeof pts, "%s/%s", num_at(t, "points", a, sizeof a),
 		         num_at(t, "max_points", b, sizeof b));
-		char *name = text_inert(str_or(t, "name", "?"), strlen(str_or(t, "name", "?")), true);
+		char *name =
+			text_inert(str_or(t, "name", "?"), strlen(str_or(t, "name", "?")), true);
 		fprintf(out, "  %s %-*.*s  %7s", passed ? "\u2713" : "\u2717", (int)w, (int)w,
 		        name ? name : "?", pts);
 		free(name);

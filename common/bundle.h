@@ -55,6 +55,6 @@ int bundle_meta(const struct bundle *b, struct exercise_meta *meta, char *err, s
 /* Parses the text of an exercise.toml (strict, as bundle_meta). */
 int exercise_meta_parse(const char *data, size_t len, struct exercise_meta *meta, char *err,
                         size_t errlen);
-/* Writes tests/, files/ and exercise.toml under dir (which must exist), refusing anything that would
- * leave it (O_NOFOLLOW, mkdirat). Returns 0 or -errno with err. */
+/* Writes tests/, files/ and exercise.toml under dir (which must exist), refusing anything that
+ * would leave it (O_NOFOLLOW, mkdirat). Returns 0 or -errno with err. */
 int bundle_extract(const struct bundle *b, const char *dir, char *err, size_t errlen);

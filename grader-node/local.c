@@ -122,8 +122,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				fprintf(stderr, "gradeq-grade-local: --runner warm|cold|bwrap\n");
 				return -1;
 			}
-			o->mode = next[0] == 'w' ? RUNNER_WARM : next[0] == 'c' ? RUNNER_COLD
-			                                                         : RUNNER_BWRAP;
+			o->mode = next[0] == 'w'   ? RUNNER_WARM
+			          : next[0] == 'c' ? RUNNER_COLD
+			                           : RUNNER_BWRAP;
 			i++;
 		} else if (strcmp(a, "--venv") == 0 || strcmp(a, "--runtime") == 0 ||
 		           strcmp(a, "--jail-lib") == 0 || strcmp(a, "--bwrap") == 0 ||

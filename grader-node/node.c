@@ -565,8 +565,9 @@ static void on_collect_done(struct run *run, const struct run_outcome *o, void *
 	}
 	char why[512];
 	if (strcmp(o->verdict, "ok") != 0 || !o->rec) {
-		snprintf(why, sizeof why, "the exercise's hidden tests cannot be collected (%s): %s",
-		         o->verdict, o->error);
+		snprintf(why, sizeof why,
+		         "the exercise's hidden tests cannot be collected (%s): %s", o->verdict,
+		         o->error);
 		infra_error(j, why);
 		return;
 	}
@@ -765,8 +766,9 @@ static void log_finished(struct job *j, enum store_put p)
 			SPAN(j->t_taken, j->t_fetched), SPAN(j->r_spawn, j->r_harness),
 			SPAN(j->r_harness, j->r_imported), SPAN(j->r_imported, j->r_tests_done),
 			SPAN(j->r_tests_done, j->r_end), SPAN(j->t_run_start, j->t_run_end),
-			SPAN(j->t_persist_start, now), SPAN(j->t_taken, now), (long long)j->r_cpu_ms,
-			j->res.runner ? j->res.runner : "?", j->res.isolation ? j->res.isolation : "?",
+			SPAN(j->t_persist_start, now), SPAN(j->t_taken, now),
+			(long long)j->r_cpu_ms, j->res.runner ? j->res.runner : "?",
+			j->res.isolation ? j->res.isolation : "?",
 			p == STORE_PUT_AGAIN ? " (again)" : "",
 			p == STORE_PUT_STALE ? " (stale: newer attempt kept)" : "");
 	else

@@ -169,7 +169,8 @@ int node_config_check(struct node_config *c, char *err, size_t errlen)
 	 * share its uid with a tests process */
 	if (c->tests_uid < c->sandbox_uid + c->slots && c->sandbox_uid < c->tests_uid + c->slots) {
 		snprintf(err, errlen,
-		         "node.tests_uid %lld..%lld overlaps node.sandbox_uid %lld..%lld (slots %lld): "
+		         "node.tests_uid %lld..%lld overlaps node.sandbox_uid %lld..%lld (slots "
+		         "%lld): "
 		         "set node.tests_uid apart",
 		         c->tests_uid, c->tests_uid + c->slots - 1, c->sandbox_uid,
 		         c->sandbox_uid + c->slots - 1, c->slots);

@@ -113,7 +113,8 @@ struct pub_list *pub_parse(const char *json, size_t len, char *err, size_t errle
 		json_t *e = json_array_get(tests, i);
 		json_t *name = json_array_get(e, 0), *w = json_array_get(e, 1);
 		if (!json_is_array(e) || json_array_size(e) != 2 || !json_is_string(name) ||
-		    !json_is_number(w) || strlen(json_string_value(name)) != json_string_length(name)) {
+		    !json_is_number(w) ||
+		    strlen(json_string_value(name)) != json_string_length(name)) {
 			snprintf(err, errlen, "test list entry %zu is not [id, weight]", i);
 			goto out;
 		}

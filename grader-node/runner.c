@@ -52,7 +52,7 @@ struct runner {
 	char *bwrap, *venv, *runtime_src, *jail_src, *work_root, *cgroup_name;
 	bool root;
 	struct cg_root *cg;
-	struct run *runs; /* runs in progress */
+	struct run *runs;      /* runs in progress */
 	enum runner_mode mode; /* what runs (cfg.mode unless the jail was refused) */
 	char fallback[300];    /* why mode != cfg.mode */
 	/* the installed runtime: work_root/.runtime-<hash> (harness.py, zygote.py, ...,
@@ -100,7 +100,7 @@ struct run {
 	char zy_reason[256];
 	unsigned students;
 	bool in_process;
-	int poll_ms;   /* current back-off of ev_poll */
+	int poll_ms; /* current back-off of ev_poll */
 	int64_t t_spawn, t_reaped, t_end;
 };
 
@@ -373,12 +373,14 @@ static void run_finish(struct run *r, const char *infra_reason)
 			if (st->ev_timeout) {
 				verdict = "timeout";
 				set_error(&o,
-				          "%zu test(s) failed because a call into the notebook did not "
+				          "%zu test(s) failed because a call into the notebook did "
+				          "not "
 				          "return within %u s",
 				          st->ntimeouts, r->call_timeout_s);
 			} else if (st->ev_memory || st->memory_error || oom) {
 				verdict = "memory";
-				set_error(&o, "%s", oom ? "memory limit (cgroup OOM kill)" : "MemoryError");
+				set_error(&o, "%s",
+				          oom ? "memory limit (cgroup OOM kill)" : "MemoryError");
 			} else if (st->ev_output) {
 				verdict = "output_limit";
 				set_error(&o, "a call printed more than the output limit");
@@ -682,12 +684,11 @@ static char *zygote_job(struct run *r, const struct run_spec *spec, const struct
 		(int)r->call_timeout_s, "safety_check", spec->safety_check, "venv", rn->venv,
 		"runtime", rn->runtime, "tmp_mb", (int)(rn->cfg.tmp_mb ? rn->cfg.tmp_mb : 64),
 		/* what one call may print: half the job's output budget */
-		"output_cap", (int)(r->out_cap / 2),
-		"limits", "cpu_s", (int)lim->cpu_s, "as_mb", (int)lim->as_mb, "nofile",
-		(int)lim->nofile, "nproc", (int)lim->nproc, "fsize_mb", (int)lim->fsize_mb,
-		"stack_mb", (int)lim->stack_mb, "cgroup_procs", procs, "cgroup_dirs", dirs,
-		"student", "work", swork, "uid", (int)suid, "gid", (int)suid, "tests", "work", twork,
-		"tests", tests, "uid", (int)tuid, "gid", (int)tuid);
+		"output_cap", (int)(r->out_cap / 2), "limits", "cpu_s", (int)lim->cpu_s, "as_mb",
+		(int)lim->as_mb, "nofile", (int)lim->nofile, "nproc", (int)lim->nproc, "fsize_mb",
+		(int)lim->fsize_mb, "stack_mb", (int)lim->stack_mb, "cgroup_procs", procs,
+		"cgroup_dirs", dirs, "student", "work", swork, "uid", (int)suid, "gid", (int)suid,
+		"tests", "work", twork, "tests", tests, "uid", (int)tuid, "gid", (int)tuid);
 	if (!j)
 		return NULL;
 	char *out = json_dumps(j, JSON_COMPACT);
@@ -1428,7 +1429,7 @@ struct runner *runner_new(struct event_base *base, const struct runner_config *c
 			snprintf(why, sizeof why, "jail probe failed");
 		if (why[0]) {
 			snprintf(rn->fallback, sizeof rn->fallback,
-			         "%s runner unavailable (%s): grading with the bwrap runner", 
+			         "%s runner unavailable (%s): grading with the bwrap runner",
 			         rn->mode == RUNNER_WARM ? "warm" : "cold", why);
 			rn->mode = RUNNER_BWRAP;
 		}

@@ -26,48 +26,48 @@ struct rec_stream;
 enum runner_mode { RUNNER_WARM, RUNNER_COLD, RUNNER_BWRAP };
 
 struct runner_config {
-	enum runner_mode mode;    /* what is asked for; see runner_mode() for what runs */
-	unsigned slots;           /* zygotes to keep (warm) */
-	bool use_bubblewrap;      /* [security] use_bubblewrap; false = unsandboxed (warned;
-	                             bwrap mode only) */
-	const char *bwrap;        /* bwrap binary, default "/usr/bin/bwrap" */
-	const char *venv;         /* grading venv dir, bound read-only; python = venv/bin/python */
-	const char *runtime;      /* the runtime's sources (harness.py, zygote.py...): copied
-	                             at start-up to work_root/.runtime-<hash>, where every
-	                             sandbox uid can read it wherever the sources are */
-	const char *jail_lib;     /* libgradeq-jail.so, copied beside the runtime */
-	const char *work_root;    /* per-job workdirs are created below it (mode 0711) */
-	unsigned base_uid;        /* student (bwrap: the only) uid/gid = base_uid + slot when
-	                             the node is root */
-	unsigned tests_uid;       /* tests process uid/gid = tests_uid + slot */
+	enum runner_mode mode; /* what is asked for; see runner_mode() for what runs */
+	unsigned slots;        /* zygotes to keep (warm) */
+	bool use_bubblewrap;   /* [security] use_bubblewrap; false = unsandboxed (warned;
+	                          bwrap mode only) */
+	const char *bwrap;     /* bwrap binary, default "/usr/bin/bwrap" */
+	const char *venv;      /* grading venv dir, bound read-only; python = venv/bin/python */
+	const char *runtime;   /* the runtime's sources (harness.py, zygote.py...): copied
+	                          at start-up to work_root/.runtime-<hash>, where every
+	                          sandbox uid can read it wherever the sources are */
+	const char *jail_lib;  /* libgradeq-jail.so, copied beside the runtime */
+	const char *work_root; /* per-job workdirs are created below it (mode 0711) */
+	unsigned base_uid;     /* student (bwrap: the only) uid/gid = base_uid + slot when
+	                          the node is root */
+	unsigned tests_uid;    /* tests process uid/gid = tests_uid + slot */
 	/* [rlimits] (mograder names): 0 disables that limit */
-	unsigned cpu_s;           /* RLIMIT_CPU, seconds */
-	unsigned nproc;           /* RLIMIT_NPROC, and pids.max of the job's cgroup */
-	unsigned nofile;          /* RLIMIT_NOFILE */
-	unsigned as_mb;           /* RLIMIT_AS, MiB */
-	unsigned fsize_mb;        /* RLIMIT_FSIZE, MiB */
-	unsigned stack_mb;        /* RLIMIT_STACK, MiB */
+	unsigned cpu_s;    /* RLIMIT_CPU, seconds */
+	unsigned nproc;    /* RLIMIT_NPROC, and pids.max of the job's cgroup */
+	unsigned nofile;   /* RLIMIT_NOFILE */
+	unsigned as_mb;    /* RLIMIT_AS, MiB */
+	unsigned fsize_mb; /* RLIMIT_FSIZE, MiB */
+	unsigned stack_mb; /* RLIMIT_STACK, MiB */
 	/* defaults a job gets, and ceilings it can never exceed */
 	unsigned timeout_s, max_timeout_s;
 	unsigned memory_mb, max_memory_mb; /* cgroup memory limit */
-	unsigned output_kb;       /* captured stdout+stderr kept (tail) */
-	unsigned tmp_mb;          /* size of the sandbox's /tmp tmpfs */
-	const char *cgroup_name;  /* parent cgroup name, default "gradeq" */
+	unsigned output_kb;                /* captured stdout+stderr kept (tail) */
+	unsigned tmp_mb;                   /* size of the sandbox's /tmp tmpfs */
+	const char *cgroup_name;           /* parent cgroup name, default "gradeq" */
 };
 
 struct run_spec {
-	const char *name;         /* unique, path-safe: "<submission id>-<attempt>" */
-	int slot;                 /* 0 .. slots-1 */
-	const char *bundle_dir;   /* extracted bundle: tests/ (and files/) */
-	const char *source;       /* submission bytes (copied by runner_start) */
+	const char *name;       /* unique, path-safe: "<submission id>-<attempt>" */
+	int slot;               /* 0 .. slots-1 */
+	const char *bundle_dir; /* extracted bundle: tests/ (and files/) */
+	const char *source;     /* submission bytes (copied by runner_start) */
 	size_t source_len;
-	double max_points;        /* 0: weights are points */
+	double max_points;                                      /* 0: weights are points */
 	unsigned timeout_s, memory_mb, cpu_s, nproc, output_kb; /* 0 = runner default */
 	bool safety_check;
-	bool collect;          /* list the tests (ids, weights) against a stand-in: no
-	                          submission takes part; the outcome carries the stream */
-	bool in_process;       /* exercise isolation = "in-process" */
-	unsigned call_timeout_s; /* per call into the student's code; 0: timeout_s / 2 */
+	bool collect;               /* list the tests (ids, weights) against a stand-in: no
+	                               submission takes part; the outcome carries the stream */
+	bool in_process;            /* exercise isolation = "in-process" */
+	unsigned call_timeout_s;    /* per call into the student's code; 0: timeout_s / 2 */
 	const struct pub_list *pub; /* score against this published list (NULL: against
 	                               what the stream collected; collect runs) */
 };
@@ -83,13 +83,13 @@ enum run_kind { RUN_VERDICT, RUN_INFRA_ERROR };
 
 struct run_outcome {
 	enum run_kind kind;
-	const char *verdict;      /* RUN_VERDICT: ok timeout memory output_limit crashed
-	                             import_error rejected (static string) */
-	char error[256];          /* RUN_INFRA_ERROR: reason for staff; else a detail or "" */
-	double score, max_score;  /* rounded to two decimals */
-	struct run_test *tests;   /* owned by the run; valid during the callback only */
+	const char *verdict;     /* RUN_VERDICT: ok timeout memory output_limit crashed
+	                            import_error rejected (static string) */
+	char error[256];         /* RUN_INFRA_ERROR: reason for staff; else a detail or "" */
+	double score, max_score; /* rounded to two decimals */
+	struct run_test *tests;  /* owned by the run; valid during the callback only */
 	size_t ntests;
-	const char *output_tail;  /* last output_kb of stdout+stderr (may be binary) */
+	const char *output_tail; /* last output_kb of stdout+stderr (may be binary) */
 	size_t output_tail_len;
 	/* timing (CLOCK_MONOTONIC ms; 0 if unknown): spawn, harness first line, after
 	 * imports (python + pytest + marimo + submission), end of tests, reaped */
@@ -109,8 +109,8 @@ typedef void (*run_done_cb)(struct run *r, const struct run_outcome *o, void *ar
  * node refuses to start. As root it moves the calling thread into a mount namespace of
  * its own (the job tmpfs mounts live there: wd_private_mounts in workdir.h), so call it
  * from the thread that will run the loop, before other threads are started. */
-struct runner *runner_new(struct event_base *base, const struct runner_config *cfg,
-                          char *err, size_t errlen);
+struct runner *runner_new(struct event_base *base, const struct runner_config *cfg, char *err,
+                          size_t errlen);
 /* Starts a run. Returns 0 and *out, or a negative errno with err (an infrastructure
  * error: nothing ran). cb fires once, later, from the loop; the run is freed after it.
  * The wall clock is timeout_s plus a fixed start-up allowance (3 s). The runner reaps its

@@ -1,5 +1,5 @@
 /* sandbox_argv.c - the sandbox profile: bwrap's argv and the child's environment, each
- * an ordered list of small steps. DESIGN.md "Sandbox profile" is the contract:
+ * an ordered list of small steps. docs/security.md describes the contract:
  * all namespaces unshared, a new session, no capabilities, a clean environment, a
  * minimal read-only view (runtime + venv + harness + the job's own files; never / whole,
  * /etc whole, /home, /root, the node's config or other workdirs), size-capped scratch

@@ -127,8 +127,7 @@ struct zyg *zyg_start(const struct zyg_params *p, int wait_ms, char *err, size_t
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	int rc = posix_spawn(&z->pid, p->python, &fa, &attr, argv,
-	                     zyg_env(p, home, sizeof home));
+	int rc = posix_spawn(&z->pid, p->python, &fa, &attr, argv, zyg_env(p, home, sizeof home));
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(sv[1]);

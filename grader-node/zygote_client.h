@@ -21,11 +21,11 @@ struct zyg_params {
 
 struct zyg_done {
 	char name[128];
-	bool infra;         /* the job could not be run: reason says why */
+	bool infra; /* the job could not be run: reason says why */
 	char reason[256];
-	int status;         /* wait status of the tests process */
-	bool oom;           /* the job's cgroup saw an OOM kill */
-	unsigned students;  /* student processes started (restarts + 1) */
+	int status;        /* wait status of the tests process */
+	bool oom;          /* the job's cgroup saw an OOM kill */
+	unsigned students; /* student processes started (restarts + 1) */
 };
 
 /* Starts a zygote with posix_spawn (safe beside librdkafka's threads). With wait_ms > 0

@@ -221,8 +221,7 @@ static void rec_test_ev(struct buf *b, const char *name, const char *outcome, co
 static void test_published_list_decides(void **state)
 {
 	char err[128];
-	struct pub_list *p =
-		pub_new(3, three, (const double[]){ 2, 1, 1 }, err, sizeof err);
+	struct pub_list *p = pub_new(3, three, (const double[]){ 2, 1, 1 }, err, sizeof err);
 	assert_non_null(p);
 	struct buf b = { 0 };
 	rec_hello(&b);
@@ -234,10 +233,10 @@ static void test_published_list_decides(void **state)
 		inv[i] = names[i];
 		w[i] = 1e6;
 	}
-	put_collected(&b, 200, inv, w);                                       /* ignored */
-	put_collected(&b, 3, three, (const double[]){ 0, 1e6, 1e6 });         /* ignored */
+	put_collected(&b, 200, inv, w);                               /* ignored */
+	put_collected(&b, 3, three, (const double[]){ 0, 1e6, 1e6 }); /* ignored */
 	for (int i = 0; i < 200; i++)
-		rec_test(&b, inv[i], "passed", "", "");                          /* unlisted */
+		rec_test(&b, inv[i], "passed", "", ""); /* unlisted */
 	rec_test(&b, "t.py::b", "passed", "", "");
 	/* t.py::a is never reported; t.py::c failed */
 	rec_test(&b, "t.py::c", "failed", "AssertionError", "AssertionError");

@@ -31,7 +31,8 @@ static void test_controls(void **state)
 static void test_c1_bidi_separators(void **state)
 {
 	/* U+009B (CSI), U+202E (RLO), U+2066 (LRI), U+200F (RLM), U+061C, U+2028, U+2029 */
-	const char in[] = "\xc2\x9b\xe2\x80\xae\xe2\x81\xa6\xe2\x80\x8f\xd8\x9c\xe2\x80\xa8\xe2\x80\xa9|";
+	const char in[] =
+		"\xc2\x9b\xe2\x80\xae\xe2\x81\xa6\xe2\x80\x8f\xd8\x9c\xe2\x80\xa8\xe2\x80\xa9|";
 	check(in, sizeof in - 1, false, "       |");
 	/* ordinary non-ASCII stays */
 	check("\xc3\xa9t\xc3\xa9 \xe2\x9c\x93", 9, true, "\xc3\xa9t\xc3\xa9 \xe2\x9c\x93");
