@@ -6,10 +6,13 @@
 #include "log.h"
 
 struct disp_config {
-	char listen[272];       /* dispatcher.listen, "host:port" */
-	char secret_file[4096]; /* dispatcher.secret_file */
-	long long max_body_kb;  /* dispatcher.max_body_kb */
-	char log_level[16];     /* dispatcher.log_level */
+	char listen[272];        /* dispatcher.listen, "host:port" */
+	char secret_file[4096];  /* dispatcher.secret_file */
+	long long max_body_kb;   /* dispatcher.max_body_kb */
+	char log_level[16];      /* dispatcher.log_level */
+	char broker_kind[16];    /* broker.kind: "redis" (default) or "kafka" */
+	char broker_stream[256]; /* broker.stream: the jobs stream (redis) */
+	char broker_group[256];  /* broker.group: the graders' group (redis) */
 	char kafka_brokers[1024];
 	char kafka_topic[256];
 	char kafka_group[256]; /* the graders' consumer group, for the queue lag */

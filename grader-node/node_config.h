@@ -16,6 +16,11 @@ struct node_config {
 	char harness[PATH_MAX];
 	long long sandbox_uid;
 	char log_level[16];
+	/* [broker] */
+	char broker_kind[16];    /* "redis" (default) or "kafka" */
+	char broker_stream[250]; /* redis: the jobs stream */
+	char broker_group[250];  /* redis: the graders' consumer group */
+	long long visibility_timeout_s, max_deliveries;
 	/* [kafka] */
 	char kafka_brokers[1024];
 	char kafka_topic[250];
