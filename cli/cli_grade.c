@@ -450,7 +450,7 @@ int cli_grade_main(int argc, char **argv)
 	chmod(bdir, 0755);
 	chmod(wroot, 0711);
 	if (lg_exercise_load(exdir, &g.meta, bdir, err, sizeof err) < 0) {
-		cli_fail("grade: %s: %s", exdir, err);
+		cli_fail("grade: exercise: %s", err);
 		goto out;
 	}
 	g.bundle_dir = bdir;
