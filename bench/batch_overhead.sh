@@ -3,7 +3,8 @@
 #   baseline  the same submissions graded by running their hidden tests directly with
 #             pytest (examples/expected.py --batch --every: one `python -m pytest` per
 #             file, identical files too), no sandbox, no queue, JOBS processes
-#   cluster   scripts/cluster (real Kafka, Redis, dispatcher, NODES x SLOTS sandboxed
+#   cluster   scripts/cluster (jobs on a Redis stream, or GRADEQ_BROKER=kafka; Redis,
+#             dispatcher, NODES x SLOTS sandboxed
 #             slots) fed with `gradeq batch --wait`
 # Both use the same parallelism (JOBS = NODES * SLOTS), so the ratio cluster/baseline is
 # the price of dispatch + queue + sandbox + result writes per submission.
