@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
     --nodes) nodes=$2; shift 2 ;;
     --slots) slots=$2; shift 2 ;;
     --exercises) exercises=$2; shift 2 ;;
-    -h|--help) sed -n 2,11p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n 2,12p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "batch_overhead: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
