@@ -486,10 +486,15 @@ def t_rolling_restart() -> None:
     r, work, files, expected = setup()
     s = Stream(files, work).start()
     first = max(10, STUDENTS // 10)
-    wait_for(f"{first} results", lambda: results_count(r) >= first, timeout=600)
+    half = s.chunk_started[len(s.chunk_started) // 2]
+    # some results, but while submissions still stream (a slow machine grades fewer)
+    wait_for(f"{first} results or half the batch submitted",
+             lambda: results_count(r) >= first or half.is_set(), timeout=600)
     steps = []
     # the next chunk's batch is under way: requests are in flight during the restart
-    nxt = next(i for i, e in enumerate(s.chunk_started) if not e.is_set())
+    nxt = next((i for i, e in enumerate(s.chunk_started) if not e.is_set()), None)
+    if nxt is None:
+        fail("every chunk was submitted before the restart")
     if not s.chunk_started[nxt].wait(60):
         fail(f"chunk {nxt} did not start")
     time.sleep(0.05)
