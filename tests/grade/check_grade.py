@@ -57,7 +57,9 @@ def main() -> int:
             if g is None or g["score"] is None:
                 fails.append(f"{ex}/{student}: not graded ({g})")
                 continue
-            if abs(g["score"] - want["score"]) > 1e-9 or abs(g["max"] - want["max"]) > 1e-9:
+            # the oracle gives max only when exercise.toml sets max_points
+            if abs(g["score"] - want["score"]) > 1e-9 or (
+                    want.get("max") is not None and abs(g["max"] - want["max"]) > 1e-9):
                 fails.append(f"{ex}/{student}: {g['score']}/{g['max']} ({g['verdict']}), "
                              f"oracle {want['score']}/{want['max']} ({want['verdict']})")
             if float(rows[student]["score"]) != round(g["score"], 2):
@@ -67,8 +69,7 @@ def main() -> int:
                 fails.append(f"{ex}/{student}: feedback file {fb} missing or wrong")
         if set(got) != set(expected[ex]):
             fails.append(f"{ex}: graded {sorted(got)}, expected {sorted(expected[ex])}")
-        print(f"{ex}: {len(got)} students, scores equal to the oracle's"
-              if not fails else f"{ex}: checked")
+        print(f"{ex}: {len(got)} students checked against the oracle")
     if fails:
         print("FAIL:\n  " + "\n  ".join(fails[:20]))
         print(f"work dir kept: {work}")
