@@ -3,7 +3,8 @@
 #   baseline  the same submissions graded by running their hidden tests directly with
 #             pytest (examples/expected.py --batch --every: one `python -m pytest` per
 #             file, identical files too), no sandbox, no queue, JOBS processes
-#   cluster   scripts/cluster (real Kafka, Redis, dispatcher, NODES x SLOTS sandboxed
+#   cluster   scripts/cluster (jobs on a Redis stream, or GRADEQ_BROKER=kafka; Redis,
+#             dispatcher, NODES x SLOTS sandboxed
 #             slots) fed with `gradeq batch --wait`
 # Both use the same parallelism (JOBS = NODES * SLOTS), so the ratio cluster/baseline is
 # the price of dispatch + queue + sandbox + result writes per submission.
@@ -18,7 +19,7 @@ while [ $# -gt 0 ]; do
     --nodes) nodes=$2; shift 2 ;;
     --slots) slots=$2; shift 2 ;;
     --exercises) exercises=$2; shift 2 ;;
-    -h|--help) sed -n 2,11p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n 2,12p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "batch_overhead: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done

@@ -1,5 +1,6 @@
 /* broker.h - the job queue between dispatcher and grader nodes, behind one interface.
- * Kafka (broker_kafka.c) is the first adapter. Callbacks run only inside broker_poll()
+ * Two adapters: Redis Streams (broker_redis.c, the single-machine default) and Kafka
+ * (broker_kafka.c, for fleets). Callbacks run only inside broker_poll()
  * (and, for the consumer's rebalance callback, broker_next()), on the caller's thread: a
  * daemon calls broker_poll() when broker_fd() is readable and on a short timer (the fd
  * only signals a queue turning non-empty), so nothing blocks its event loop. */
@@ -11,11 +12,18 @@
 struct broker;
 
 struct broker_config {
-	const char *brokers;   /* "host:port,..." */
-	const char *topic;     /* jobs topic */
-	const char *dlq_topic; /* dead letters (consumer side); NULL = "<topic>.dlq" */
-	const char *group;     /* consumer group (consumer side) */
-	const char *client_id;
+	const char *brokers;   /* Kafka: "host:port,..."; Redis: "host:port" */
+	const char *topic;     /* jobs topic (Kafka) or stream key (Redis) */
+	const char *dlq_topic; /* dead letters (consumer side); NULL = "<topic>.dlq" (Kafka),
+	                          "<stream>:dlq" (Redis) */
+	const char *group;     /* consumer group (consumer side; Redis: also the producer,
+	                          which creates it so no job waits for a first member) */
+	const char *client_id; /* Redis: the consumer name in the group (the node id) */
+	/* Redis only (0 = default): an entry held by a member that stopped answering is
+	 * claimed by another after visibility_ms (15000); an entry delivered more than
+	 * max_deliveries times (5) goes to the dead-letter stream. */
+	int visibility_ms;
+	int max_deliveries;
 	/* Optional: receives the adapter's own log lines (librdkafka's), level as syslog. */
 	void (*log_cb)(void *opaque, int level, const char *msg);
 	void *log_opaque;
@@ -32,6 +40,7 @@ struct broker_config {
 typedef void (*broker_ack_cb)(void *opaque, int err, bool retriable, const char *reason);
 
 /* Returns NULL with err on failure. */
+struct broker *broker_redis_producer_new(const struct broker_config *cfg, char *err, size_t errlen);
 struct broker *broker_kafka_producer_new(const struct broker_config *cfg, char *err, size_t errlen);
 /* Queues payload (copied) under key (copied, may be NULL). Returns 0, or -EAGAIN when the
  * local queue is full, or another negative errno; cb is called only if 0 is returned. */
@@ -57,6 +66,11 @@ typedef void (*broker_rebalance_cb)(void *opaque, bool assigned, const int32_t *
                                     size_t n);
 
 struct broker *broker_kafka_consumer_new(const struct broker_config *cfg, broker_rebalance_cb rcb,
+                                         void *opaque, char *err, size_t errlen);
+/* Redis: the "partition" of a message is its lease number (unique per delivery); the
+ * rebalance callback reports a lease revoked when another member claimed the entry
+ * (this member had stopped answering for the visibility timeout). */
+struct broker *broker_redis_consumer_new(const struct broker_config *cfg, broker_rebalance_cb rcb,
                                          void *opaque, char *err, size_t errlen);
 /* Takes the next message if one is buffered; never blocks. Returns 1 and *out (the caller
  * owns it until broker_done/broker_msg_free), 0 when none, or a negative errno. */
@@ -90,6 +104,7 @@ struct broker_lag_part {
 	int64_t committed; /* the group's committed offset, -1 when it has none */
 	int64_t high;      /* high watermark: offset of the next message produced */
 	int64_t lag;       /* messages not yet committed: high - committed (or - low) */
+	int64_t pending;   /* Redis: delivered, not yet acknowledged; Kafka: -1 */
 };
 
 struct broker_lag;
@@ -100,6 +115,10 @@ struct broker_lag;
  * which is why they live on that thread and the caller only ever reads the cached result.
  * cfg->log_cb, when set, is called from librdkafka's threads. Returns NULL with err. */
 struct broker_lag *broker_kafka_lag_new(const struct broker_config *cfg, int interval_ms, char *err,
+                                        size_t errlen);
+/* The same on a Redis stream (its own connection and thread): one row, partition 0,
+ * from XINFO GROUPS / XINFO STREAM (see broker_lag_redis.c). */
+struct broker_lag *broker_redis_lag_new(const struct broker_config *cfg, int interval_ms, char *err,
                                         size_t errlen);
 /* Copies the latest snapshot (at most max partitions, by partition id) without blocking.
  * Returns the number of partitions (>= 0) with *taken_ms (wall clock of the snapshot);

@@ -5,7 +5,7 @@
 #include "broker.h"
 
 struct broker_ops {
-	const char *name; /* "kafka", later "redis-streams" */
+	const char *name; /* "kafka", "redis-streams" */
 	int (*publish)(struct broker *b, const char *key, const void *payload, size_t len,
 	               broker_ack_cb cb, void *opaque);
 	bool (*up)(const struct broker *b);
@@ -25,3 +25,11 @@ struct broker {
 	const struct broker_ops *ops;
 	bool consumer; /* consumer-side calls on a producer (and back) fail with -EINVAL */
 };
+
+/* The lag monitor's thread (broker_lag.c) around an adapter's refresh: refresh fills a
+ * malloc'd array (0) or why (-EIO); it runs on the monitor's thread only. ctx is owned by
+ * the monitor from here on (freed with ctx_free, also when this fails). */
+typedef int (*broker_lag_refresh_fn)(void *ctx, struct broker_lag_part **out, size_t *n, char *why,
+                                     size_t whylen);
+struct broker_lag *broker_lag_start(broker_lag_refresh_fn refresh, void (*ctx_free)(void *),
+                                    void *ctx, int interval_ms, char *err, size_t errlen);

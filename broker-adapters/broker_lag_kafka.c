@@ -4,53 +4,33 @@
  * block for a round trip (or their timeout when the cluster is down), so they run on a
  * thread of the monitor's own with a consumer handle that has the group's id but never
  * subscribes: it reads the group's committed offsets without joining the group or
- * disturbing its members. The thread refreshes a snapshot every interval; readers copy it
- * under the mutex. */
+ * disturbing its members. The thread (broker_lag.c) refreshes a snapshot every interval;
+ * readers copy it under its mutex. */
 #include <errno.h>
 #include <librdkafka/rdkafka.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "broker.h"
+#include "broker_int.h"
 #include "kafka_conf.h"
 
 #define LAG_CALL_TIMEOUT_MS 2000
 #define LAG_MAX_PARTITIONS 4096
 
-struct broker_lag {
+struct klag { /* the monitor's context; its thread is broker_lag.c's */
 	rd_kafka_t *rk;
 	rd_kafka_topic_t *rkt;
 	char *topic;
-	int interval_ms;
 	void (*log_cb)(void *, int, const char *);
 	void *log_opaque;
-	pthread_t thread;
-	bool started;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop;
-	/* the snapshot, under mu */
-	struct broker_lag_part *parts;
-	size_t n;
-	int64_t taken_ms;
-	int state; /* -EAGAIN none yet, 0 ok, -EIO last refresh failed */
-	char error[256];
 };
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-	struct broker_lag *l = rd_kafka_opaque(rk);
+	struct klag *l = rd_kafka_opaque(rk);
 	if (l && l->log_cb) {
 		char line[1024];
 		snprintf(line, sizeof line, "lag monitor: %s: %s", fac, buf);
@@ -65,9 +45,9 @@ static int cmp_part(const void *a, const void *b)
 }
 
 /* One refresh; returns 0 and a malloc'd array, or -EIO with why. Runs on the thread. */
-static int refresh(struct broker_lag *l, struct broker_lag_part **out, size_t *nout, char *why,
-                   size_t whylen)
+static int refresh(void *ctx, struct broker_lag_part **out, size_t *nout, char *why, size_t whylen)
 {
+	struct klag *l = ctx;
 	const struct rd_kafka_metadata *md = NULL;
 	rd_kafka_topic_partition_list_t *list = NULL;
 	struct broker_lag_part *parts = NULL;
@@ -115,7 +95,11 @@ static int refresh(struct broker_lag *l, struct broker_lag_part **out, size_t *n
 			c = -1;                 /* RD_KAFKA_OFFSET_INVALID: nothing committed yet */
 		int64_t from = c >= 0 ? c : lo; /* auto.offset.reset=earliest */
 		parts[i] = (struct broker_lag_part){
-			.partition = p, .committed = c, .high = hi, .lag = hi > from ? hi - from : 0
+			.partition = p,
+			.committed = c,
+			.high = hi,
+			.lag = hi > from ? hi - from : 0,
+			.pending = -1,
 		};
 	}
 	qsort(parts, (size_t)list->cnt, sizeof *parts, cmp_part);
@@ -132,43 +116,17 @@ out:
 	return rc;
 }
 
-static void *lag_thread(void *arg)
+static void klag_free(void *ctx)
 {
-	struct broker_lag *l = arg;
-	pthread_mutex_lock(&l->mu);
-	while (!l->stop) {
-		pthread_mutex_unlock(&l->mu);
-		struct broker_lag_part *parts = NULL;
-		size_t n = 0;
-		char why[256] = "";
-		int rc = refresh(l, &parts, &n, why, sizeof why);
-		pthread_mutex_lock(&l->mu);
-		if (rc == 0) {
-			free(l->parts);
-			l->parts = parts;
-			l->n = n;
-			l->taken_ms = wall_ms();
-			l->state = 0;
-			l->error[0] = '\0';
-		} else {
-			l->state = -EIO;
-			snprintf(l->error, sizeof l->error, "%s", why);
-		}
-		if (l->stop)
-			break;
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += l->interval_ms / 1000;
-		until.tv_nsec += (long)(l->interval_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		while (!l->stop && pthread_cond_timedwait(&l->cv, &l->mu, &until) != ETIMEDOUT)
-			;
-	}
-	pthread_mutex_unlock(&l->mu);
-	return NULL;
+	struct klag *l = ctx;
+	if (!l)
+		return;
+	if (l->rkt)
+		rd_kafka_topic_destroy(l->rkt);
+	if (l->rk)
+		rd_kafka_destroy_flags(l->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+	free(l->topic);
+	free(l);
 }
 
 struct broker_lag *broker_kafka_lag_new(const struct broker_config *cfg, int interval_ms, char *err,
@@ -180,18 +138,14 @@ struct broker_lag *broker_kafka_lag_new(const struct broker_config *cfg, int int
 		         "kafka lag monitor: brokers, topic, group and interval needed");
 		return NULL;
 	}
-	struct broker_lag *l = calloc(1, sizeof *l);
+	struct klag *l = calloc(1, sizeof *l);
 	if (!l || !(l->topic = strdup(cfg->topic))) {
 		free(l);
 		snprintf(err, errlen, "kafka lag monitor: out of memory");
 		return NULL;
 	}
-	l->interval_ms = interval_ms;
 	l->log_cb = cfg->log_cb;
 	l->log_opaque = cfg->log_opaque;
-	l->state = -EAGAIN;
-	pthread_mutex_init(&l->mu, NULL);
-	pthread_cond_init(&l->cv, NULL);
 
 	char cid[300];
 	snprintf(cid, sizeof cid, "%s-lag", cfg->client_id ? cfg->client_id : "gradeq");
@@ -225,58 +179,11 @@ struct broker_lag *broker_kafka_lag_new(const struct broker_config *cfg, int int
 		         rd_kafka_err2str(rd_kafka_last_error()));
 		goto fail;
 	}
-	int r = pthread_create(&l->thread, NULL, lag_thread, l);
-	if (r != 0) {
-		snprintf(err, errlen, "kafka lag monitor: thread: %s", strerror(r));
-		goto fail;
-	}
-	l->started = true;
-	return l;
+	struct broker_lag *bl = broker_lag_start(refresh, klag_free, l, interval_ms, err, errlen);
+	if (bl)
+		return bl;
+	l = NULL; /* freed by broker_lag_start */
 fail:
-	broker_lag_free(l);
+	klag_free(l);
 	return NULL;
-}
-
-int broker_lag_get(struct broker_lag *l, struct broker_lag_part *out, size_t max, int64_t *taken_ms,
-                   char *err, size_t errlen)
-{
-	if (!l || (!out && max))
-		return -EINVAL;
-	pthread_mutex_lock(&l->mu);
-	int rc = l->state;
-	if (rc == 0) {
-		size_t n = l->n < max ? l->n : max;
-		memcpy(out, l->parts, n * sizeof *out);
-		if (taken_ms)
-			*taken_ms = l->taken_ms;
-		rc = (int)n;
-	} else if (rc == -EIO) {
-		snprintf(err, errlen, "%s", l->error);
-	} else {
-		snprintf(err, errlen, "not measured yet");
-	}
-	pthread_mutex_unlock(&l->mu);
-	return rc;
-}
-
-void broker_lag_free(struct broker_lag *l)
-{
-	if (!l)
-		return;
-	if (l->started) {
-		pthread_mutex_lock(&l->mu);
-		l->stop = true;
-		pthread_cond_signal(&l->cv);
-		pthread_mutex_unlock(&l->mu);
-		pthread_join(l->thread, NULL);
-	}
-	if (l->rkt)
-		rd_kafka_topic_destroy(l->rkt);
-	if (l->rk)
-		rd_kafka_destroy_flags(l->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-	pthread_mutex_destroy(&l->mu);
-	pthread_cond_destroy(&l->cv);
-	free(l->parts);
-	free(l->topic);
-	free(l);
 }

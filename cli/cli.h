@@ -96,3 +96,4 @@ int cli_result_main(int argc, char **argv);
 int cli_gradebook_main(int argc, char **argv);
 int cli_status_main(int argc, char **argv);
 int cli_regrade_main(int argc, char **argv);
+int cli_grade_main(int argc, char **argv);

@@ -50,7 +50,8 @@ void cli_progress_format(const struct cli_progress *p, const struct cli_progress
 	else if (rate > 0)
 		fmt_duration((double)(p->total - finished) / rate, eta, sizeof eta);
 	fmt_duration(elapsed, el, sizeof el);
-	int n = snprintf(out, outlen, "submitted %zu/%zu", c->submitted, p->total);
+	int n = snprintf(out, outlen, "%s %zu/%zu", p->first ? p->first : "submitted", c->submitted,
+	                 p->total);
 	if (n < 0 || (size_t)n >= outlen)
 		return;
 	if (p->wait)
@@ -74,7 +75,7 @@ void cli_progress_update(struct cli_progress *p, const struct cli_progress_count
 	p->last_ms = now_ms;
 	cli_progress_format(p, c, now_ms, line, sizeof line);
 	if (!p->tty) {
-		fprintf(p->out, "batch: %s\n", line);
+		fprintf(p->out, "%s: %s\n", p->prefix ? p->prefix : "batch", line);
 		fflush(p->out);
 		return;
 	}

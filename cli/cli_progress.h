@@ -1,5 +1,5 @@
-/* cli_progress.h - the batch command's progress report on stderr: a bar redrawn in
- * place on a terminal, a plain line every few seconds otherwise. */
+/* cli_progress.h - the batch and grade commands' progress report on stderr: a bar redrawn
+ * in place on a terminal, a plain line every few seconds otherwise. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,6 +15,9 @@ struct cli_progress {
 	int64_t last_ms;  /* last draw */
 	bool drawn;       /* a bar is on the terminal line */
 	size_t cols;      /* terminal width */
+	/* set after init to name another command: the plain lines' prefix ("batch") and
+	 * the first count's word ("submitted") */
+	const char *prefix, *first;
 };
 
 struct cli_progress_counts {

@@ -13,9 +13,11 @@ static const char status_help[] =
 	"usage: gradeq status [--json]\n"
 	"\n"
 	"Shows the grader nodes (id, host, slots, busy slots, version, last heartbeat), how\n"
-	"many submissions are queued, grading, done and in error, the queue lag of each\n"
-	"partition of the jobs topic (the graders' committed offset against the newest\n"
-	"message), and the submissions in error with their reasons (instructor token).\n"
+	"many submissions are queued, grading, done and in error, the queue: on a Redis\n"
+	"stream the jobs not yet acknowledged and how many of them are delivered (pending),\n"
+	"on Kafka the lag of each partition of the jobs topic (the graders' committed offset\n"
+	"against the newest message), and the submissions in error with their reasons\n"
+	"(instructor token).\n"
 	"\n"
 	"options:\n"
 	"  --json   the dispatcher's answer\n"
@@ -98,6 +100,17 @@ static void print_lag(const json_t *lag, FILE *out)
 	if (!json_is_array(parts)) {
 		const char *why = json_string_value(json_object_get(lag, "error"));
 		fprintf(out, "queue lag: unknown (%s)\n", why ? why : "not reported");
+		return;
+	}
+	const char *broker = json_string_value(json_object_get(lag, "broker"));
+	if (broker && strcmp(broker, "redis") == 0) {
+		/* one stream: lag = undelivered + pending (delivered, not acknowledged) */
+		const json_t *s = json_array_get(parts, 0);
+		fprintf(out,
+		        "queue (redis stream): %lld job(s) not yet acknowledged by the graders, "
+		        "%lld of them delivered (pending), %lld added in all\n",
+		        s ? int_at(s, "lag") : 0, s ? int_at(s, "pending") : 0,
+		        s ? int_at(s, "high") : 0);
 		return;
 	}
 	fprintf(out, "queue lag: %lld job(s) not yet committed by the graders\n",

@@ -18,6 +18,7 @@ static const struct {
 	{ "gradebook", cli_gradebook_main, "best score per student and exercise (--csv, --json)" },
 	{ "status", cli_status_main, "grader nodes, busy slots, submission counts" },
 	{ "regrade", cli_regrade_main, "re-run every latest submission of an exercise" },
+	{ "grade", cli_grade_main, "grade a folder of notebooks here, no server (root)" },
 };
 
 static void usage(FILE *out)

@@ -368,3 +368,36 @@ out:
 	free(text);
 	return r;
 }
+
+unsigned conf_line_of(const char *path, const char *section, const char *name)
+{
+	char *text = NULL;
+	size_t len = 0;
+	if (util_read_file(path, CONF_FILE_MAX, &text, &len) < 0)
+		return 0;
+	unsigned lineno = 0, found = 0;
+	bool in = section[0] == '\0';
+	size_t nl = strlen(name), sl = strlen(section);
+	for (char *line = text; line && *line && !found;) {
+		char *next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (*line == '[') {
+			char *close = strchr(line, ']');
+			in = close && (size_t)(close - line - 1) == sl &&
+			     memcmp(line + 1, section, sl) == 0;
+		} else if (in && strncmp(line, name, nl) == 0) {
+			const char *p = line + nl;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p == '=' || *p == ':')
+				found = lineno;
+		}
+		line = next;
+	}
+	free(text);
+	return found;
+}

@@ -27,3 +27,6 @@ int conf_load_file(const char *path, const struct conf_key *keys, size_t nkeys, 
 /* Same for an in-memory text; name is used in messages (e.g. "exercise.toml"). */
 int conf_load_string(const char *name, const char *text, const struct conf_key *keys, size_t nkeys,
                      char *err, size_t errlen);
+/* The line (1-based) of key section.name in path, for errors found after loading (a value
+ * of the right type but not allowed, e.g. an unknown broker kind); 0 if not found. */
+unsigned conf_line_of(const char *path, const char *section, const char *name);

@@ -1,4 +1,8 @@
-/* api_health.c - GET /healthz: are Kafka and Redis reachable right now. */
+/* api_health.c - GET /healthz: are the job queue (Redis Streams or Kafka) and Redis
+ * reachable right now. "broker" names the queue's state whatever its kind; "kafka" is kept
+ * for a Kafka queue (older readers look for it). */
+#include <string.h>
+
 #include "api.h"
 #include "disp.h"
 #include "http.h"
@@ -8,8 +12,11 @@
 void api_health(struct hreq *h)
 {
 	bool k = jobq_up(h->d->jobq), r = rds_up(h->d->rds);
-	json_t *j = json_pack("{s:s,s:s,s:s}", "status", k && r ? "ok" : "unavailable", "kafka",
-	                      k ? "up" : "down", "redis", r ? "up" : "down");
+	json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "status", k && r ? "ok" : "unavailable",
+	                      "broker", k ? "up" : "down", "broker_kind", h->d->cfg.broker_kind,
+	                      "redis", r ? "up" : "down");
+	if (strcmp(h->d->cfg.broker_kind, "kafka") == 0)
+		json_object_set_new(j, "kafka", json_string(k ? "up" : "down"));
 	if (k && r) {
 		http_reply_json(h, 200, j);
 		return;

@@ -81,14 +81,16 @@ static json_t *lag_json(struct disp *d, long long *total)
 	long long sum = 0;
 	for (int i = 0; i < n; i++) {
 		sum += parts[i].lag;
-		json_array_append_new(
-			arr, json_pack("{s:i,s:I,s:I,s:I}", "partition", (int)parts[i].partition,
-		                       "committed", (json_int_t)parts[i].committed, "high",
-		                       (json_int_t)parts[i].high, "lag", (json_int_t)parts[i].lag));
+		json_t *p = json_pack("{s:i,s:I,s:I,s:I}", "partition", (int)parts[i].partition,
+		                      "committed", (json_int_t)parts[i].committed, "high",
+		                      (json_int_t)parts[i].high, "lag", (json_int_t)parts[i].lag);
+		if (p && parts[i].pending >= 0) /* Redis: delivered, not yet acknowledged */
+			json_object_set_new(p, "pending", json_integer(parts[i].pending));
+		json_array_append_new(arr, p);
 	}
 	*total = sum;
-	return json_pack("{s:o,s:I,s:I}", "partitions", arr, "total", (json_int_t)sum,
-	                 "measured_ms", (json_int_t)taken);
+	return json_pack("{s:s,s:o,s:I,s:I}", "broker", d->cfg.broker_kind, "partitions", arr,
+	                 "total", (json_int_t)sum, "measured_ms", (json_int_t)taken);
 }
 
 static void status_reply(struct status_op *op)

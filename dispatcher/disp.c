@@ -22,7 +22,7 @@ static void lag_log(void *opaque, int level, const char *msg)
 	/* librdkafka's threads; syslog levels. Only warnings and worse: the monitor retries
 	 * by itself and its errors show in the status answer. */
 	if (level <= 4)
-		gq_log(level <= 3 ? GQ_LOG_ERR : GQ_LOG_WARN, "kafka: %s", msg);
+		gq_log(level <= 3 ? GQ_LOG_ERR : GQ_LOG_WARN, "broker: %s", msg);
 }
 
 struct disp *disp_new(struct event_base *base, const struct disp_config *cfg, char *err,
@@ -47,15 +47,17 @@ struct disp *disp_new(struct event_base *base, const struct disp_config *cfg, ch
 	}
 	d->jobq = jobq_new(base, cfg, why, sizeof why);
 	if (d->jobq == NULL) {
-		snprintf(err, errlen, "kafka: %s", why);
+		snprintf(err, errlen, "%s broker: %s", cfg->broker_kind, why);
 		goto fail;
 	}
-	struct broker_config lc = { .brokers = cfg->kafka_brokers,
-		                    .topic = cfg->kafka_topic,
-		                    .group = cfg->kafka_group,
+	bool kafka = strcmp(cfg->broker_kind, "kafka") == 0;
+	struct broker_config lc = { .brokers = kafka ? cfg->kafka_brokers : cfg->redis_address,
+		                    .topic = kafka ? cfg->kafka_topic : cfg->broker_stream,
+		                    .group = kafka ? cfg->kafka_group : cfg->broker_group,
 		                    .client_id = "gradeq-dispatcher",
 		                    .log_cb = lag_log };
-	d->lag = broker_kafka_lag_new(&lc, DISP_LAG_INTERVAL_MS, why, sizeof why);
+	d->lag = kafka ? broker_kafka_lag_new(&lc, DISP_LAG_INTERVAL_MS, why, sizeof why)
+	               : broker_redis_lag_new(&lc, DISP_LAG_INTERVAL_MS, why, sizeof why);
 	if (d->lag == NULL) {
 		snprintf(err, errlen, "%s", why);
 		goto fail;

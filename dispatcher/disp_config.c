@@ -19,6 +19,9 @@ void disp_config_defaults(struct disp_config *c)
 	c->max_connections_per_client = 64;
 	c->request_timeout_s = 30;
 	snprintf(c->log_level, sizeof c->log_level, "info");
+	snprintf(c->broker_kind, sizeof c->broker_kind, "redis");
+	snprintf(c->broker_stream, sizeof c->broker_stream, "gq:jobs");
+	snprintf(c->broker_group, sizeof c->broker_group, "gradeq-graders");
 	snprintf(c->kafka_brokers, sizeof c->kafka_brokers, "127.0.0.1:9092");
 	snprintf(c->kafka_topic, sizeof c->kafka_topic, "gradeq.jobs");
 	snprintf(c->kafka_group, sizeof c->kafka_group, "gradeq-graders");
@@ -49,16 +52,28 @@ int disp_config_hostport(const char *s, int allow_zero, char *host, size_t hostl
 	return 0;
 }
 
-static int topic_valid(const char *t)
+/* [A-Za-z0-9._-]{1,249} plus the characters of extra */
+static int name_ok(const char *t, const char *extra)
 {
 	size_t n = strlen(t);
 	if (n == 0 || n > 249)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
-		            t[i]))
+		            t[i]) &&
+		    !strchr(extra, t[i]))
 			return 0;
 	return 1;
+}
+
+static int topic_valid(const char *t) /* Kafka topics and groups */
+{
+	return name_ok(t, "");
+}
+
+static int key_valid(const char *t) /* Redis stream keys and group names */
+{
+	return name_ok(t, ":");
 }
 
 int disp_config_load(struct disp_config *c, const char *path, char *err, size_t errlen)
@@ -74,6 +89,9 @@ int disp_config_load(struct disp_config *c, const char *path, char *err, size_t 
 		  &c->max_connections_per_client, 0, 1, 100000 },
 		{ "dispatcher", "request_timeout_s", CONF_INT, &c->request_timeout_s, 0, 1, 3600 },
 		{ "dispatcher", "log_level", CONF_STR, c->log_level, sizeof c->log_level, 0, 0 },
+		{ "broker", "kind", CONF_STR, c->broker_kind, sizeof c->broker_kind, 0, 0 },
+		{ "broker", "stream", CONF_STR, c->broker_stream, sizeof c->broker_stream, 0, 0 },
+		{ "broker", "group", CONF_STR, c->broker_group, sizeof c->broker_group, 0, 0 },
 		{ "kafka", "brokers", CONF_STR, c->kafka_brokers, sizeof c->kafka_brokers, 0, 0 },
 		{ "kafka", "topic", CONF_STR, c->kafka_topic, sizeof c->kafka_topic, 0, 0 },
 		{ "kafka", "group", CONF_STR, c->kafka_group, sizeof c->kafka_group, 0, 0 },
@@ -98,6 +116,18 @@ int disp_config_load(struct disp_config *c, const char *path, char *err, size_t 
 	                         &c->redis_port) < 0) {
 		snprintf(err, errlen, "%s: redis.address: expected host:port, got \"%s\"", path,
 		         c->redis_address);
+		return -EINVAL;
+	}
+	if (strcmp(c->broker_kind, "redis") != 0 && strcmp(c->broker_kind, "kafka") != 0) {
+		snprintf(err, errlen,
+		         "%s:%u: broker.kind: expected \"redis\" or \"kafka\", got \"%s\"", path,
+		         conf_line_of(path, "broker", "kind"), c->broker_kind);
+		return -EINVAL;
+	}
+	if (!key_valid(c->broker_stream) || !key_valid(c->broker_group)) {
+		const char *k = key_valid(c->broker_stream) ? "group" : "stream";
+		snprintf(err, errlen, "%s:%u: broker.%s: expected [A-Za-z0-9._:-]{1,249}", path,
+		         conf_line_of(path, "broker", k), k);
 		return -EINVAL;
 	}
 	if (c->kafka_brokers[0] == '\0') {

@@ -13,6 +13,9 @@ struct disp_config {
 	long long max_connections, max_connections_per_client;
 	long long request_timeout_s; /* whole request received within (from accept) */
 	char log_level[16];          /* dispatcher.log_level */
+	char broker_kind[16];        /* broker.kind: "redis" (default) or "kafka" */
+	char broker_stream[256];     /* broker.stream: the jobs stream (redis) */
+	char broker_group[256];      /* broker.group: the graders' group (redis) */
 	char kafka_brokers[1024];
 	char kafka_topic[256];
 	char kafka_group[256]; /* the graders' consumer group, for the queue lag */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "codec.h"
 #include "disp_config.h"
@@ -30,7 +31,7 @@ static void jobq_log(void *opaque, int level, const char *msg)
 	                      : level == 4 ? GQ_LOG_WARN
 	                      : level <= 6 ? GQ_LOG_INFO
 	                                   : GQ_LOG_DEBUG;
-	gq_log(l, "kafka: %s", msg);
+	gq_log(l, "%s: %s", (const char *)opaque, msg);
 }
 
 struct jobq *jobq_new(struct event_base *base, const struct disp_config *cfg, char *err,
@@ -39,13 +40,17 @@ struct jobq *jobq_new(struct event_base *base, const struct disp_config *cfg, ch
 	struct jobq *q = calloc(1, sizeof *q);
 	if (q == NULL)
 		return NULL;
+	bool kafka = strcmp(cfg->broker_kind, "kafka") == 0;
 	struct broker_config bc = {
-		.brokers = cfg->kafka_brokers,
-		.topic = cfg->kafka_topic,
+		.brokers = kafka ? cfg->kafka_brokers : cfg->redis_address,
+		.topic = kafka ? cfg->kafka_topic : cfg->broker_stream,
+		.group = kafka ? NULL : cfg->broker_group,
 		.client_id = "gradeq-dispatcher",
 		.log_cb = jobq_log,
+		.log_opaque = kafka ? "kafka" : "redis broker",
 	};
-	q->b = broker_kafka_producer_new(&bc, err, errlen);
+	q->b = kafka ? broker_kafka_producer_new(&bc, err, errlen)
+	             : broker_redis_producer_new(&bc, err, errlen);
 	if (q->b == NULL)
 		goto fail;
 	int fd = broker_fd(q->b);
@@ -80,7 +85,7 @@ void jobq_free(struct jobq *q, int timeout_ms)
 	if (q->timer)
 		event_free(q->timer);
 	if (broker_close(q->b, timeout_ms) < 0)
-		LOG_WARN("kafka: some jobs were not flushed before exit");
+		LOG_WARN("broker: some jobs were not flushed before exit");
 	broker_free(q->b);
 	free(q);
 }

@@ -99,9 +99,11 @@ int main(int argc, char **argv)
 		LOG_ERR("cannot install signal handlers");
 		return 1;
 	}
-	LOG_INFO("gradeq-dispatcher %s listening on %s:%d (redis %s, kafka %s topic %s)",
+	bool kafka = strcmp(cfg.broker_kind, "kafka") == 0;
+	LOG_INFO("gradeq-dispatcher %s listening on %s:%d (redis %s, jobs on %s %s %s)",
 	         GRADEQ_VERSION, cfg.listen_host, disp_port(d), cfg.redis_address,
-	         cfg.kafka_brokers, cfg.kafka_topic);
+	         kafka ? "kafka" : "redis stream", kafka ? cfg.kafka_brokers : cfg.redis_address,
+	         kafka ? cfg.kafka_topic : cfg.broker_stream);
 	int rc = event_base_dispatch(base);
 	event_free(sigint);
 	event_free(sigterm);

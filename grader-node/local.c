@@ -1,5 +1,6 @@
 /* local.c - gradeq-grade-local: grades ONE submission against an exercise directory with
- * the node's runner (same sandbox, limits and scoring), without Kafka or Redis. For
+ * the node's runner (same sandbox, limits and scoring; localgrade.h), without a broker or
+ * Redis. For
  * instructors checking an exercise, for the sandbox tests and for benchmarks.
  * Exit status: 0 a verdict was reached (whatever it is), 1 infrastructure error,
  * 2 usage or input error. */
@@ -14,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bundle.h"
+#include "localgrade.h"
 #include "records.h"
 #include "runner.h"
 #include "score.h"
@@ -171,23 +172,7 @@ static int64_t span(int64_t a, int64_t b)
 
 static void print_text(const struct result *res, const struct run_outcome *oc)
 {
-	char s[32], m[32];
-	if (oc->kind == RUN_INFRA_ERROR) {
-		printf("error: %s\n", oc->error);
-	} else {
-		printf("verdict: %s\n", oc->verdict);
-		printf("score: %s/%s\n", score_format(oc->score, s, sizeof s),
-		       score_format(oc->max_score, m, sizeof m));
-		for (size_t i = 0; i < oc->ntests; i++) {
-			const struct run_test *t = &oc->tests[i];
-			printf("  %s %s/%s  %s%s%s\n", t->passed ? "PASS" : "FAIL",
-			       score_format(t->points, s, sizeof s),
-			       score_format(t->max_points, m, sizeof m), t->name,
-			       t->message[0] ? "  " : "", t->message);
-		}
-		if (oc->error[0])
-			printf("detail: %s\n", oc->error);
-	}
+	lg_write_feedback(stdout, oc);
 	printf("timing: total %lld ms | stage %lld | sandbox start %lld | python+imports %lld | "
 	       "tests %lld | teardown %lld\n",
 	       (long long)span(res->t_start, oc->t_end), (long long)span(res->t_start, oc->t_spawn),
@@ -282,19 +267,10 @@ int main(int argc, char **argv)
 
 	/* exercise.toml through the bundle code, exactly as a published exercise */
 	struct exercise_meta meta = { 0 };
-	char *packed = NULL;
-	size_t packed_len = 0;
-	struct bundle *b = NULL;
-	if (bundle_pack_dir(o.exercise, &packed, &packed_len, err, sizeof err) < 0 ||
-	    !(b = bundle_parse(packed, packed_len, err, sizeof err)) ||
-	    bundle_meta(b, &meta, err, sizeof err) < 0) {
+	if (lg_exercise_load(o.exercise, &meta, NULL, err, sizeof err) < 0) {
 		fprintf(stderr, "gradeq-grade-local: %s: %s\n", o.exercise, err);
-		bundle_free(b);
-		free(packed);
 		return 2;
 	}
-	bundle_free(b);
-	free(packed);
 
 	char *src = NULL;
 	size_t src_len = 0;
@@ -323,31 +299,23 @@ int main(int argc, char **argv)
 		snprintf(runtime, sizeof runtime, "%s", o.runtime);
 	if (!realpath(o.jail_lib, jail))
 		snprintf(jail, sizeof jail, "%s", o.jail_lib);
-	struct runner_config cfg = {
-		.mode = o.no_sandbox ? RUNNER_BWRAP : o.mode,
-		.slots = 1, /* one run: one zygote, its uids base + slot */
-		.use_bubblewrap = !o.no_sandbox,
-		.bwrap = o.bwrap,
-		.venv = o.venv,
-		.runtime = runtime,
-		.jail_lib = jail,
-		.work_root = work_root,
-		.base_uid = (unsigned)(o.uid + o.slot),
-		.tests_uid = (unsigned)(o.uid + o.slot + 50),
-		.cpu_s = 600,
-		.nproc = (unsigned)o.nproc,
-		.nofile = 256,
-		.as_mb = 4096,
-		.fsize_mb = 64,
-		.stack_mb = 64,
-		.timeout_s = 60,
-		.max_timeout_s = 86400,
-		.memory_mb = 1024,
-		.max_memory_mb = 1 << 20,
-		.output_kb = (unsigned)o.output_kb,
-		.tmp_mb = 64,
-		.cgroup_name = "gradeq",
-	};
+	struct runner_config cfg;
+	lg_runner_defaults(&cfg);
+	cfg.mode = o.no_sandbox ? RUNNER_BWRAP : o.mode;
+	cfg.use_bubblewrap = !o.no_sandbox;
+	cfg.bwrap = o.bwrap;
+	cfg.venv = o.venv;
+	cfg.runtime = runtime;
+	cfg.jail_lib = jail;
+	cfg.work_root = work_root;
+	/* one run: one zygote (slot 0), its uids base + slot */
+	cfg.base_uid = (unsigned)(o.uid + o.slot);
+	cfg.tests_uid = (unsigned)(o.uid + o.slot + 50);
+	cfg.nproc = (unsigned)o.nproc;
+	cfg.output_kb = (unsigned)o.output_kb;
+	/* one submission checked by hand: its options are not capped by a node's ceilings */
+	cfg.max_timeout_s = 86400;
+	cfg.max_memory_mb = 1 << 20;
 	struct event_base *base = event_base_new();
 	struct runner *rn = base ? runner_new(base, &cfg, err, sizeof err) : NULL;
 	int exit_code = 1;
@@ -357,17 +325,15 @@ int main(int argc, char **argv)
 	}
 	char name[64];
 	snprintf(name, sizeof name, "local-%d", (int)getpid());
-	struct run_spec spec = {
-		.name = name,
-		.slot = 0,
-		.bundle_dir = o.exercise,
-		.source = src,
-		.source_len = src_len,
-		.max_points = o.have_max_points ? o.max_points : meta.max_points,
-		.timeout_s = (unsigned)(o.timeout_s ? o.timeout_s : meta.timeout_s),
-		.memory_mb = (unsigned)(o.memory_mb ? o.memory_mb : meta.memory_mb),
-		.safety_check = o.safety || meta.safety_check,
-	};
+	struct run_spec spec;
+	lg_run_spec(&spec, &meta, name, 0, o.exercise, src, src_len);
+	if (o.have_max_points)
+		spec.max_points = o.max_points;
+	if (o.timeout_s)
+		spec.timeout_s = (unsigned)o.timeout_s;
+	if (o.memory_mb)
+		spec.memory_mb = (unsigned)o.memory_mb;
+	spec.safety_check = o.safety || meta.safety_check;
 	struct result res = { .base = base, .o = &o, .exit_code = 1 };
 	struct run *run = NULL;
 	res.t_start = util_mono_ms();

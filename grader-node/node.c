@@ -134,7 +134,8 @@ static void broker_log(void *opaque, int level, const char *msg)
 	                      : level == 4 ? GQ_LOG_WARN
 	                      : level <= 6 ? GQ_LOG_INFO
 	                                   : GQ_LOG_DEBUG;
-	gq_log(l, "kafka: %s", msg);
+	struct node *n = opaque;
+	gq_log(l, "%s: %s", strcmp(n->cfg.broker_kind, "kafka") ? "redis broker" : "kafka", msg);
 }
 
 static void job_release(struct job *j, bool done);
@@ -437,7 +438,8 @@ static void on_mark(void *arg, struct redisReply *r, const char *err)
 		job_release(j, true);
 		return;
 	case STORE_MARK_MISSING:
-		LOG_WARN("job %s: no submission record in Redis; grading anyway", j->name);
+		/* usual on a fast queue: the dispatcher writes the record after the ack */
+		LOG_INFO("job %s: no submission record in Redis yet; grading anyway", j->name);
 		break;
 	case STORE_MARK_OK:
 		break;
@@ -1213,13 +1215,17 @@ struct node *node_new(struct event_base *base, const struct node_config *cfg, ch
 		goto fail;
 	}
 
-	struct broker_config bc = { .brokers = cfg->kafka_brokers,
-		                    .topic = cfg->kafka_topic,
-		                    .group = cfg->kafka_group,
+	bool kafka = strcmp(cfg->broker_kind, "kafka") == 0;
+	struct broker_config bc = { .brokers = kafka ? cfg->kafka_brokers : cfg->redis_address,
+		                    .topic = kafka ? cfg->kafka_topic : cfg->broker_stream,
+		                    .group = kafka ? cfg->kafka_group : cfg->broker_group,
 		                    .client_id = cfg->id,
 		                    .log_cb = broker_log,
-		                    .log_opaque = n };
-	n->broker = broker_kafka_consumer_new(&bc, on_rebalance, n, why, sizeof why);
+		                    .log_opaque = n,
+		                    .visibility_ms = (int)cfg->visibility_timeout_s * 1000,
+		                    .max_deliveries = (int)cfg->max_deliveries };
+	n->broker = kafka ? broker_kafka_consumer_new(&bc, on_rebalance, n, why, sizeof why)
+	                  : broker_redis_consumer_new(&bc, on_rebalance, n, why, sizeof why);
 	if (!n->broker) {
 		snprintf(err, errlen, "%s", why);
 		goto fail;
@@ -1241,8 +1247,15 @@ struct node *node_new(struct event_base *base, const struct node_config *cfg, ch
 	event_add(n->ev_broker, NULL);
 	event_add(n->ev_tick, &tick);
 	event_add(n->ev_hb, &hb);
-	LOG_INFO("node %s: %u slot(s), kafka %s topic %s group %s, redis %s", cfg->id, n->nslots,
-	         cfg->kafka_brokers, cfg->kafka_topic, cfg->kafka_group, cfg->redis_address);
+	if (kafka)
+		LOG_INFO("node %s: %u slot(s), kafka %s topic %s group %s, redis %s", cfg->id,
+		         n->nslots, cfg->kafka_brokers, cfg->kafka_topic, cfg->kafka_group,
+		         cfg->redis_address);
+	else
+		LOG_INFO("node %s: %u slot(s), redis stream %s group %s (visibility %llds, %lld "
+		         "deliveries at most), redis %s",
+		         cfg->id, n->nslots, cfg->broker_stream, cfg->broker_group,
+		         cfg->visibility_timeout_s, cfg->max_deliveries, cfg->redis_address);
 	return n;
 fail:
 	node_free(n);

@@ -55,6 +55,11 @@ void node_config_defaults(struct node_config *c)
 	c->tests_uid = 0; /* sandbox_uid + 50 */
 	snprintf(c->runner_mode, sizeof c->runner_mode, "warm");
 	snprintf(c->log_level, sizeof c->log_level, "info");
+	snprintf(c->broker_kind, sizeof c->broker_kind, "redis");
+	snprintf(c->broker_stream, sizeof c->broker_stream, "gq:jobs");
+	snprintf(c->broker_group, sizeof c->broker_group, "gradeq-graders");
+	c->visibility_timeout_s = 15;
+	c->max_deliveries = 5;
 	snprintf(c->kafka_brokers, sizeof c->kafka_brokers, "127.0.0.1:9092");
 	snprintf(c->kafka_topic, sizeof c->kafka_topic, "gradeq.jobs");
 	snprintf(c->kafka_group, sizeof c->kafka_group, "gradeq-graders");
@@ -101,6 +106,11 @@ int node_config_load(const char *path, struct node_config *c, char *err, size_t 
 		INT("node", "tests_uid", tests_uid, 1000, 4000000000.0),
 		STR("runner", "mode", runner_mode),
 		STR("node", "log_level", log_level),
+		STR("broker", "kind", broker_kind),
+		STR("broker", "stream", broker_stream),
+		STR("broker", "group", broker_group),
+		INT("broker", "visibility_timeout_s", visibility_timeout_s, 2, 3600),
+		INT("broker", "max_deliveries", max_deliveries, 1, 1000),
 		STR("kafka", "brokers", kafka_brokers),
 		STR("kafka", "topic", kafka_topic),
 		STR("kafka", "group", kafka_group),
@@ -122,6 +132,12 @@ int node_config_load(const char *path, struct node_config *c, char *err, size_t 
 	int r = conf_load_file(path, keys, sizeof keys / sizeof keys[0], err, errlen);
 	if (r < 0)
 		return r;
+	if (strcmp(c->broker_kind, "redis") != 0 && strcmp(c->broker_kind, "kafka") != 0) {
+		snprintf(err, errlen,
+		         "%s:%u: broker.kind: expected \"redis\" or \"kafka\", got \"%s\"", path,
+		         conf_line_of(path, "broker", "kind"), c->broker_kind);
+		return -EINVAL;
+	}
 	char why[256];
 	if (node_config_check(c, why, sizeof why) < 0) {
 		snprintf(err, errlen, "%s: %s", path, why);
@@ -156,6 +172,14 @@ int node_config_check(struct node_config *c, char *err, size_t errlen)
 			snprintf(err, errlen, "%s must be an absolute path", dirs[i][0]);
 			return -EINVAL;
 		}
+	}
+	if (strcmp(c->broker_kind, "redis") != 0 && strcmp(c->broker_kind, "kafka") != 0) {
+		snprintf(err, errlen, "broker.kind must be \"redis\" or \"kafka\"");
+		return -EINVAL;
+	}
+	if (!c->broker_stream[0] || !c->broker_group[0]) {
+		snprintf(err, errlen, "broker.stream and broker.group must be set");
+		return -EINVAL;
 	}
 	if (strcmp(c->runner_mode, "warm") != 0 && strcmp(c->runner_mode, "cold") != 0 &&
 	    strcmp(c->runner_mode, "bwrap") != 0) {

@@ -18,6 +18,11 @@ struct node_config {
 	long long sandbox_uid;   /* student processes: sandbox_uid + slot */
 	long long tests_uid;     /* tests processes: tests_uid + slot (default sandbox_uid+50) */
 	char log_level[16];
+	/* [broker] */
+	char broker_kind[16];    /* "redis" (default) or "kafka" */
+	char broker_stream[250]; /* redis: the jobs stream */
+	char broker_group[250];  /* redis: the graders' consumer group */
+	long long visibility_timeout_s, max_deliveries;
 	/* [kafka] */
 	char kafka_brokers[1024];
 	char kafka_topic[250];

@@ -1,10 +1,12 @@
 /* produce_job.c - test tool: publishes one GradingJob (or a poison message) to a real
- * Kafka cluster through the broker interface, and packs exercise bundles.
+ * Kafka cluster, or with --redis to a Redis stream (default gq:jobs, group
+ * gradeq-graders), through the broker interface, and packs exercise bundles.
  *
  *   produce_job -b BROKERS [-t TOPIC] --id ID --course C --exercise E --student S
  *               --source FILE --tests-hash HASH [--attempt N] [--retry N]
  *               [--max-points X] [--timeout S] [--memory MB] [--safety]
  *   produce_job -b BROKERS [-t TOPIC] --garbage N | --oversize | --schema V [job opts]
+ *   produce_job --redis HOST:PORT [-t STREAM] ...   the same on the Redis adapter
  *   produce_job --pack EXERCISE_DIR OUT      writes the bundle to OUT, prints its hash
  *
  * Exit 0 once the broker acknowledged, 1 otherwise. */
@@ -34,7 +36,8 @@ static void on_ack(void *opaque, int err, bool retriable, const char *reason)
 static void usage(void)
 {
 	fprintf(stderr,
-	        "usage: produce_job -b BROKERS [-t TOPIC] --id ID --course C --exercise E\n"
+	        "usage: produce_job -b BROKERS | --redis HOST:PORT [-t TOPIC] --id ID --course C\n"
+	        "         --exercise E\n"
 	        "         --student S --source FILE --tests-hash HASH [--attempt N] [--retry N]\n"
 	        "         [--max-points X] [--timeout S] [--memory MB] [--safety]\n"
 	        "         [--garbage N | --oversize | --schema V]\n"
@@ -63,7 +66,7 @@ static int pack(const char *dir, const char *out)
 
 int main(int argc, char **argv)
 {
-	const char *brokers = NULL, *topic = "gradeq.jobs", *source = NULL;
+	const char *brokers = NULL, *topic = NULL, *source = NULL, *redis = NULL;
 	const char *id = NULL, *course = "c", *exercise = "e", *student = "s";
 	const char *tests_hash = NULL;
 	long long attempt = 1, retry = 0, timeout = 60, memory = 0, schema = GQ_SCHEMA_VERSION;
@@ -86,7 +89,8 @@ int main(int argc, char **argv)
 		O_GARBAGE,
 		O_OVERSIZE,
 		O_SCHEMA,
-		O_PACK
+		O_PACK,
+		O_REDIS
 	};
 	static const struct option opts[] = {
 		{ "brokers", required_argument, NULL, 'b' },
@@ -107,6 +111,7 @@ int main(int argc, char **argv)
 		{ "oversize", no_argument, NULL, O_OVERSIZE },
 		{ "schema", required_argument, NULL, O_SCHEMA },
 		{ "pack", no_argument, NULL, O_PACK },
+		{ "redis", required_argument, NULL, O_REDIS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -164,6 +169,9 @@ int main(int argc, char **argv)
 		case O_OVERSIZE:
 			oversize = 1;
 			break;
+		case O_REDIS:
+			redis = optarg;
+			break;
 		case O_PACK:
 			if (optind + 2 != argc) {
 				usage();
@@ -175,7 +183,7 @@ int main(int argc, char **argv)
 			return c == 'h' ? 0 : 2;
 		}
 	}
-	if (bad || !brokers) {
+	if (bad || (!brokers == !redis)) {
 		usage();
 		return 2;
 	}
@@ -234,10 +242,14 @@ int main(int argc, char **argv)
 	}
 
 	char err[256];
-	struct broker_config cfg = { .brokers = brokers,
-		                     .topic = topic,
+	struct broker_config cfg = { .brokers = redis ? redis : brokers,
+		                     .topic = topic   ? topic
+		                              : redis ? "gq:jobs"
+		                                      : "gradeq.jobs",
+		                     .group = redis ? "gradeq-graders" : NULL,
 		                     .client_id = "produce_job" };
-	struct broker *b = broker_kafka_producer_new(&cfg, err, sizeof err);
+	struct broker *b = redis ? broker_redis_producer_new(&cfg, err, sizeof err)
+	                         : broker_kafka_producer_new(&cfg, err, sizeof err);
 	if (!b) {
 		fprintf(stderr, "produce_job: %s\n", err);
 		return 1;

@@ -1,0 +1,5 @@
+# [broker] kind in the dispatcher's and the node's configs (docs/config.md)
+add_executable(test_broker_conf test_broker_conf.c)
+target_link_libraries(test_broker_conf PRIVATE gq_dispatcher gq_node PkgConfig::CMOCKA)
+add_test(NAME unit.broker_conf COMMAND test_broker_conf)
+set_tests_properties(unit.broker_conf PROPERTIES LABELS unit TIMEOUT 60)
