@@ -19,7 +19,8 @@ them, the baseline and a correct notebook are graded in one run through the real
 
 Also: a wrong baseline graded after tmp_persist scores as the first one (nothing of a
 job reaches the next), and an exercise with `isolation = "in-process"` records that mode
-in its results (expected key: `isolation`).
+in its results (key `isolation`: "in-process"; a default exercise's results say
+"two-process").
 
 Run alone against a running cluster:
     GRADEQ_STATE=/tmp/forge-cluster /opt/gradeq/venv/bin/python -m pytest -q -s \
@@ -51,6 +52,9 @@ WAIT_S = 600  # all jobs, generously: the hanging attacks each cost one timeout_
 VERDICTS = {"ok", "timeout", "memory", "output_limit", "crashed", "import_error", "rejected"}
 # C0 but newline, DEL, C1, bidi embeddings/overrides/isolates, line/paragraph separators.
 FORBIDDEN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+# the hidden tests' source and expected answers (no feedback may show them)
+SECRET_NEEDLES = ("SECRET_TABLE", "271828", "314159", "161803")
 
 ALL_ATTACKS = sorted(p.stem for p in ATTACKS_DIR.glob("*.py"))
 _only = [a for a in os.environ.get("FORGERY_ATTACKS", "").split(",") if a]
@@ -131,15 +135,11 @@ def strings_of(obj) -> list[str]:
 
 
 def mode_of(rec: dict):
-    """The isolation mode a result records. Expected: a top-level key `isolation`
-    ("in-process" for exercises that opted in); any other top-level key with
-    'isolation' in its name is accepted."""
-    if "isolation" in rec:
-        return rec["isolation"]
-    for k, v in rec.items():
-        if "isolation" in k.lower():
-            return v
-    return None
+    """The isolation mode a result records: the field `isolation` of its record, in the
+    API's JSON or else in the Redis hash gq:sub:<id> (docs/redis.md); "two-process" for
+    a default exercise, "in-process" for one that opted in (exercise.toml
+    `isolation = "in-process"`). None when neither has it (today)."""
+    return rec.get("isolation") or rec.get("_redis", {}).get("isolation") or None
 
 
 class Run:
@@ -177,6 +177,8 @@ class Run:
                 continue
             cli = self.api.cli("result", self.sids[k], "--json").stdout
             redis = self.api.redis("hgetall", f"gq:sub:{self.sids[k]}")
+            self.recs[k]["_redis"] = {"isolation": self.api.redis(
+                "hget", f"gq:sub:{self.sids[k]}", "isolation").strip()}
             self.texts[k] = "\n".join([cli, json.dumps(self.recs[k], ensure_ascii=False),
                                        *strings_of(self.recs[k]), redis])
             try:
@@ -284,7 +286,10 @@ def test_no_feedback_shows_the_hidden_tests(run, case):
     text = run.texts[case]
     assert run.canary not in text, \
         f"{case}: the hidden tests' canary is in the result: ...{excerpt(text, run.canary)}..."
-    assert "SECRET_TABLE" not in text, f"{case}: hidden test source in the result"
+    for needle in SECRET_NEEDLES:
+        assert needle not in text, \
+            f"{case}: {needle!r} (hidden test source or answer) in the result: " \
+            f"...{excerpt(text, needle)}..."
 
 
 @pytest.mark.parametrize("case", ["baseline", "correct", *ATTACKS])
@@ -313,13 +318,22 @@ def test_in_process_isolation_is_recorded(run):
     for k in ("inproc:baseline", f"inproc:{INPROC_ATTACK}"):
         rec = run.recs[k]
         assert rec["status"] == "done", rec
-        assert mode_of(rec) == "in-process", f"{k}: no isolation mode in the record: {rec}"
-    base_mode = mode_of(run.recs["baseline"])
-    assert base_mode not in (None, "in-process"), \
-        f"the default exercise's result records mode {base_mode!r}"
+        assert mode_of(rec) == "in-process", \
+            f"{k}: isolation {mode_of(rec)!r}, want 'in-process': {sorted(rec)}"
     # the in-process mode stays forgeable: only say what it gave
     print(f"\nin-process: baseline {run.recs['inproc:baseline']['score']}, "
           f"{INPROC_ATTACK} {run.recs[f'inproc:{INPROC_ATTACK}']['score']}")
+
+
+def test_default_exercise_is_graded_two_process(run):
+    """Every result of the default exercise says it was graded with the tests in a
+    process of their own (a node that fell back to in-process grading would make every
+    forgery above possible again)."""
+    modes = {k: mode_of(run.recs[k]) for k in ["baseline", "correct", *ATTACKS]
+             if run.recs[k]["status"] == "done"}
+    other = {k: m for k, m in modes.items() if m != "two-process"}
+    assert not other, f"{len(other)} results not recorded as 'two-process': " \
+        f"{dict(list(other.items())[:5])}"
 
 
 def excerpt(text: str, needle: str) -> str:

@@ -1,5 +1,5 @@
 """Replaces sys.stdout/sys.__stdout__ (and stderr) by writers that turn every write into
-forged 'passed' records on fd 3; greet() prints through them."""
+forged 'passed' records on fd 3; every graded call prints through them."""
 # uses: records
 import sys as _gq_sys
 
@@ -21,3 +21,9 @@ class _GqOut:
 
 _gq_sys.stdout = _gq_sys.__stdout__ = _GqOut(_gq_sys.stdout)
 _gq_sys.stderr = _gq_sys.__stderr__ = _GqOut(_gq_sys.stderr)
+
+
+def _gq_hook(name, value, args):
+    print(name, file=_gq_sys.__stdout__)
+    print(name)
+    return value
