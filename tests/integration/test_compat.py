@@ -1,7 +1,7 @@
 """Compatibility: hidden tests written in the styles instructors use give, test by test,
 the same outcome through gradeq as plain pytest run directly on the submission.
 
-compat/exercise/ has three test files and a conftest: numbers, big ints (2**200),
+compat/exercise/ has four test files and a conftest: numbers, big ints (2**200),
 strings, lists, tuples, sets, dicts (tuple keys), bytes, None, complex, nan/inf,
 pytest.approx (scalars, tuples, arrays), parametrize (ids with big ints), fixtures from
 the conftest (one with teardown), a class of tests, points markers (0, 0.5, 1.5, 2) and
@@ -12,7 +12,9 @@ state, attributes, a class attribute, chaining, isinstance, instances passed bac
 student function; generators (list(), next(), StopIteration, an infinite one with
 islice); capsys on stdout and stderr; a data file (files/grades.csv) read by the student
 function and by the test; seeded randomness (a seed argument, and random.seed in the
-test before calling the student function); recursion 200-300 deep.
+test before calling the student function); recursion 200-300 deep; values of library
+types (collections.Counter with most_common, a namedtuple with .x, Fraction,
+datetime.date) and of a student dataclass built by the test and compared with ==.
 
 Submissions: compat/subs/correct.py, and two derived from it here: `partial` (wrong in a
 few functions) and `buggy` (wrong in other places). The expected outcome of every test
@@ -79,6 +81,7 @@ VARIANTS: dict[str, list[tuple[str, str]]] = {
         ("return n if n < 2 else fib(n - 1) + fib(n - 2)",
          "return n if n < 2 else fib(n - 1) + fib(n - 2) + (n == 300)"),
         ("    i = 0\n    while True:", "    i = 1\n    while True:"),
+        ("return collections.Counter(text.split())", "return dict(collections.Counter(text.split()))"),
         ("return [random.randint(1, 6) for _ in range(n)]",
          "return sorted(random.randint(1, 6) for _ in range(n))"),
     ],

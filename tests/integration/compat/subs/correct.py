@@ -5,9 +5,13 @@ app = marimo.App()
 
 with app.setup:
     import cmath
+    import collections
+    import dataclasses
+    import datetime
     import functools
     import math
     import random
+    from fractions import Fraction
     import sys
 
     import numpy as np
@@ -216,6 +220,43 @@ def report(name, score):
 @app.function
 def warn(msg):
     print(f"warning: {msg}", file=sys.stderr)
+
+
+@app.function
+def word_freq(text):
+    return collections.Counter(text.split())
+
+
+@app.class_definition
+class Point(collections.namedtuple("Point", "x y")):
+    pass
+
+
+@app.function
+def make_point(x, y):
+    return Point(x, y)
+
+
+@app.function
+def as_fraction(x):
+    return Fraction(x).limit_denominator(1000)
+
+
+@app.function
+def parse_date(text):
+    return datetime.date.fromisoformat(text)
+
+
+@app.class_definition
+@dataclasses.dataclass
+class Student:
+    name: str
+    grade: int
+
+
+@app.function
+def top_student(students):
+    return max(students, key=lambda s: s.grade)
 
 
 if __name__ == "__main__":
