@@ -24,12 +24,13 @@ cluster grades; gradeq's record must agree on the test list, every test's pass/f
 points, the score and the maximum.
 
 Measured 2026-12-02: all agree on this branch (in-process harness). Against main at
-42d6083 (the two-process runtime) three tests differ, each a style a two-process runtime
+42d6083 (the two-process runtime) eight tests differ, each a style a two-process runtime
 must support: test_roll_dice_global_seed (random.seed() in the test does not seed the
 notebook's global generator), test_withdraw_too_much_raises (a student exception
 subclassing ValueError does not arrive as a ValueError, and its message repeats the type
 name), test_countdown_generator (list() of a generator handle raises AttributeError for
-__len__ instead of iterating).
+__len__ instead of iterating), and all of test_library_types.py (a Counter, namedtuple,
+Fraction, date or student dataclass comes back as a handle that equals nothing).
 """
 from __future__ import annotations
 
