@@ -223,6 +223,16 @@ def warn(msg):
 
 
 @app.function
+def apply_twice(f, x):
+    return f(f(x))
+
+
+@app.function
+def word_len(s):
+    return len(s)
+
+
+@app.function
 def word_freq(text):
     return collections.Counter(text.split())
 

@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from submission import (add, char_counts, depth_sum, encode, evens, factorial, fib,
+from submission import (add, apply_twice, char_counts, depth_sum, encode, evens, factorial, fib,
                         grid_counts, mean, power, reverse_words, roots, safe_log,
-                        unique_sorted, vowels)
+                        unique_sorted, vowels, word_len)
 
 
 def test_add_ints():
@@ -93,3 +93,12 @@ def test_none_for_empty():
 def test_recursion_deepish(nested):
     assert depth_sum(nested) == 200 * 201 // 2
     assert fib(300) == 222232244629420445529739893461909967206666939096499764990979600
+
+
+def test_callable_from_the_test():
+    assert apply_twice(lambda x: x + 3, 1) == 7
+    assert apply_twice(str.upper, "ab") == "AB"
+
+
+def test_student_function_as_key():
+    assert sorted(["ccc", "a", "bb"], key=word_len) == ["a", "bb", "ccc"]
