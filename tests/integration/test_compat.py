@@ -15,8 +15,8 @@ function and by the test; seeded randomness (a seed argument, and random.seed in
 test before calling the student function); recursion 200-300 deep; values of library
 types (collections.Counter with most_common, a namedtuple with .x, Fraction,
 datetime.date) and of a student dataclass built by the test and compared with ==; a
-callable passed by the test to a student function, and a student function used as the
-key of the test's sorted().
+callable passed by the test to a student function, a student function used as the key
+of the test's sorted(), a list the student function reverses in place.
 
 Submissions: compat/subs/correct.py, and two derived from it here: `partial` (wrong in a
 few functions) and `buggy` (wrong in other places). The expected outcome of every test
@@ -26,14 +26,15 @@ cluster grades; gradeq's record must agree on the test list, every test's pass/f
 points, the score and the maximum.
 
 Measured 2026-12-02: all agree on this branch (in-process harness). Against main at
-42d6083 (the two-process runtime) nine tests differ, each a style a two-process runtime
+42d6083 (the two-process runtime) ten tests differ, each a style a two-process runtime
 must support: test_roll_dice_global_seed (random.seed() in the test does not seed the
 notebook's global generator), test_withdraw_too_much_raises (a student exception
 subclassing ValueError does not arrive as a ValueError, and its message repeats the type
 name), test_countdown_generator (list() of a generator handle raises AttributeError for
 __len__ instead of iterating), and all of test_library_types.py (a Counter, namedtuple,
-Fraction, date or student dataclass comes back as a handle that equals nothing), and
-test_callable_from_the_test (a lambda cannot be passed to the student: TypeError).
+Fraction, date or student dataclass comes back as a handle that equals nothing),
+test_callable_from_the_test (a lambda cannot be passed to the student: TypeError) and
+test_mutates_argument_in_place (the student mutates its own copy of the list).
 """
 from __future__ import annotations
 

@@ -228,6 +228,11 @@ def apply_twice(f, x):
 
 
 @app.function
+def reverse_in_place(xs):
+    xs.reverse()
+
+
+@app.function
 def word_len(s):
     return len(s)
 

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from submission import (add, apply_twice, char_counts, depth_sum, encode, evens, factorial, fib,
-                        grid_counts, mean, power, reverse_words, roots, safe_log,
+                        grid_counts, mean, power, reverse_in_place, reverse_words, roots, safe_log,
                         unique_sorted, vowels, word_len)
 
 
@@ -102,3 +102,9 @@ def test_callable_from_the_test():
 
 def test_student_function_as_key():
     assert sorted(["ccc", "a", "bb"], key=word_len) == ["a", "bb", "ccc"]
+
+
+def test_mutates_argument_in_place():
+    xs = [1, 2, 3]
+    assert reverse_in_place(xs) is None
+    assert xs == [3, 2, 1], "the list passed in is reversed in place"
