@@ -64,7 +64,8 @@ VARIANTS: dict[str, list[tuple[str, str]]] = {
         ('mode="valid"', 'mode="same"'),
         ("return 1 if n <= 1 else n * factorial(n - 1)",
          "return n if n <= 1 else n * factorial(n - 1)"),
-        ("        if amount > self.balance:\n            raise", "        if False:\n            raise"),
+        ("        if amount > self.balance:\n            raise",
+         "        if False:\n            raise"),
         ("    while n > 0:\n        yield n", "    while n >= 0:\n        yield n"),
         ('print(f"{name}: {score} ({letter})")', 'print(f"{name}: {score}")'),
     ],
@@ -77,7 +78,8 @@ VARIANTS: dict[str, list[tuple[str, str]]] = {
         ('return s.encode("utf-8")', 'return s.encode("latin-1")'),
         ("if len(xs) else None", "if len(xs) else 0"),
         ("return (a - a.mean()) / a.std()", "return (a - a.mean()) / a.std(ddof=1)"),
-        ('"low", np.where(scores < 80, "mid", "high")', '"low", np.where(scores < 80, "medium", "high")'),
+        ('"low", np.where(scores < 80, "mid", "high")',
+         '"low", np.where(scores < 80, "medium", "high")'),
         ("        next(f)\n        for line in f:", "        for line in list(f)[1:-1]:"),
         ('        raise ValueError(f"not a number: {text!r}") from None', "        raise"),
         ('print(f"warning: {msg}", file=sys.stderr)', 'print(f"warning: {msg}")'),
@@ -86,7 +88,8 @@ VARIANTS: dict[str, list[tuple[str, str]]] = {
         ("return n if n < 2 else fib(n - 1) + fib(n - 2)",
          "return n if n < 2 else fib(n - 1) + fib(n - 2) + (n == 300)"),
         ("    i = 0\n    while True:", "    i = 1\n    while True:"),
-        ("return collections.Counter(text.split())", "return dict(collections.Counter(text.split()))"),
+        ("return collections.Counter(text.split())",
+         "return dict(collections.Counter(text.split()))"),
         ("return [random.randint(1, 6) for _ in range(n)]",
          "return sorted(random.randint(1, 6) for _ in range(n))"),
     ],
@@ -165,9 +168,10 @@ def test_gradeq_agrees_with_plain_pytest(graded, variant):
     assert rec["status"] == "done", rec
     assert rec["verdict"] == want["verdict"] == "ok", (rec["verdict"], rec.get("message"))
     got = {t["name"]: t for t in rec["tests"]}
-    assert sorted(got) == sorted(t["name"] for t in want["tests"]), \
-        f"test lists differ: only gradeq {sorted(set(got) - {t['name'] for t in want['tests']})}, " \
-        f"only pytest {sorted({t['name'] for t in want['tests']} - set(got))}"
+    names = {t["name"] for t in want["tests"]}
+    assert set(got) == names and len(got) == len(want["tests"]), \
+        f"test lists differ: only gradeq {sorted(set(got) - names)}, " \
+        f"only pytest {sorted(names - set(got))}"
     scale = 20 / want["total"]
     wrong = []
     for t in want["tests"]:

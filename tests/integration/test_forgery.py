@@ -275,9 +275,10 @@ def test_attack_earns_no_more_than_the_wrong_baseline(run, attack):
     assert sorted(names) == sorted(t["name"] for t in b["tests"]), \
         f"the test list differs from the published one: {names[:5]}... ({len(names)})"
     assert rec["max"] == b["max"], (rec["max"], b["max"])
+    passed = [t["name"] for t in rec["tests"] if t["passed"]]
     assert rec["score"] <= b["score"] + 1e-9, \
         f"{attack}: score {rec['score']} > wrong baseline {b['score']} " \
-        f"(verdict {rec['verdict']}, passed: {[n for n, t in zip(names, rec['tests']) if t['passed']]})"
+        f"(verdict {rec['verdict']}, passed: {passed})"
     assert sum(t.get("points", 0) for t in rec["tests"]) <= b["score"] + 1e-9
 
 
