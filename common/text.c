@@ -39,7 +39,7 @@ static size_t utf8_decode(const unsigned char *p, size_t n, unsigned *cp_out)
 static bool inert_space(unsigned cp, bool line)
 {
 	if (cp < 0x20)
-		return line || (cp != '\n' && cp != '\t');
+		return line || cp != '\n';
 	return cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
 	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F || cp == 0x061C ||
 	       cp == 0x2028 || cp == 0x2029;

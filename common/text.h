@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 /* A malloc'd, NUL-terminated copy of len bytes that is valid UTF-8 (an invalid byte
- * becomes '?') in which C0 controls and DEL (but newline and tab, unless line is set),
+ * becomes '?') in which C0 controls (tab too) and DEL (but newline, unless line is set),
  * C1 controls (U+0080-U+009F), bidirectional marks, embeddings, overrides and isolates
  * (U+200E, U+200F, U+061C, U+202A-U+202E, U+2066-U+2069) and the separators U+2028 and
  * U+2029 become a space. Never longer than the input. NULL on ENOMEM. */

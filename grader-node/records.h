@@ -72,10 +72,10 @@ int rec_score(const struct rec_stream *s, double max_points, bool zero, const ch
 void rec_score_free(struct rec_score *sc);
 
 /* Copies len bytes into a NUL-terminated string that is valid UTF-8 and inert on a
- * terminal or a page: C0 controls (but \n and \t), DEL, C1 controls (U+0080-U+009F),
+ * terminal or a page: C0 controls (but \n), DEL, C1 controls (U+0080-U+009F),
  * bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069, U+200E/F,
  * U+061C) and the line/paragraph separators U+2028/U+2029 become a space; invalid bytes
  * become '?'. What reaches JSON, Redis and a terminal. NULL on ENOMEM. */
 char *rec_clean_string(const char *s, size_t len);
-/* The same for one line (a test name): \n and \t become spaces too. */
+/* The same for one line (a test name): \n becomes a space too. */
 char *rec_clean_line(const char *s, size_t len);

@@ -13,6 +13,12 @@ msgpack has no native type for:
     EXT_NPSCALAR   [dtype str, raw bytes]
     EXT_HANDLE     [id, kind, type name, flags]: an object that stays in the student
                    process; the tests side gets a proxy (proxy.py)
+    EXT_LIBVALUE   [kind, data]: a value of the standard library that compares as
+                   itself: Counter, OrderedDict, defaultdict (their items), a namedtuple
+                   (type name, field names, items), Fraction, Decimal, date, time,
+                   datetime, timedelta (their text or numbers). Rebuilt on the tests side
+                   by our code from plain data: the exact standard types, never the
+                   student's subclasses
     EXT_FLOAT_NAN  (none: float NaN/inf travel as float64 natively)
 
 decode() is the only thing the tests process applies to bytes the student process
@@ -44,6 +50,7 @@ EXT_COMPLEX = 5
 EXT_NDARRAY = 6
 EXT_NPSCALAR = 7
 EXT_HANDLE = 8
+EXT_LIBVALUE = 9  # [kind, data]: standard-library values rebuilt by our code (below)
 
 # dtypes that cross as arrays and scalars: numbers, bool, fixed-width unicode
 _DTYPE_KINDS = frozenset("biufcU")
@@ -98,6 +105,9 @@ def _default_factory(on_unknown: Callable[[Any], Any] | None) -> Callable[[Any],
                     a = a.astype(a.dtype.newbyteorder("<"))
                 return msgpack.ExtType(EXT_NPSCALAR, _pack_inner([a.dtype.str, a.tobytes()],
                                                                  default))
+        lib = _libvalue(obj)
+        if lib is not None:
+            return msgpack.ExtType(EXT_LIBVALUE, _pack_inner(lib, default))
         if t is not Handle and on_unknown is not None:
             obj = on_unknown(obj)
             t = type(obj)
@@ -106,6 +116,78 @@ def _default_factory(on_unknown: Callable[[Any], Any] | None) -> Callable[[Any],
                 [obj.hid, obj.kind, obj.tname, obj.flags], default))
         raise TypeError(f"cannot send a {t.__name__} across the sandbox boundary")
     return default
+
+
+def _libvalue(obj: Any) -> list | None:
+    """[kind, data] for a standard-library value of an exact type, else None. Only the
+    data crosses: the tests side builds the value itself."""
+    import collections
+    import datetime
+    import decimal
+    import fractions
+    t = type(obj)
+    if t is collections.Counter:
+        return ["Counter", [[k, v] for k, v in obj.items()]]
+    if t is collections.OrderedDict:
+        return ["OrderedDict", [[k, v] for k, v in obj.items()]]
+    if t is collections.defaultdict:
+        return ["defaultdict", [[k, v] for k, v in obj.items()]]
+    if t is fractions.Fraction:
+        return ["Fraction", [obj.numerator, obj.denominator]]
+    if t is decimal.Decimal:
+        return ["Decimal", str(obj)]
+    if t in (datetime.date, datetime.datetime, datetime.time) and \
+            getattr(obj, "tzinfo", None) is None:
+        return [t.__name__, obj.isoformat()]
+    if t is datetime.timedelta:
+        return ["timedelta", [obj.days, obj.seconds, obj.microseconds]]
+    fields = getattr(t, "_fields", None)
+    # a namedtuple, or a class derived from one: its data (tuple's own storage, never a
+    # method of the class) as a namedtuple of the same name and fields
+    if isinstance(obj, tuple) and type(fields) is tuple and hasattr(t, "_make") and \
+            all(type(f) is str for f in fields) and len(fields) == tuple.__len__(obj):
+        return ["namedtuple", [t.__name__, list(fields), list(tuple.__iter__(obj))]]
+    return None
+
+
+def _rebuild_libvalue(v: Any) -> Any:
+    import collections
+    import datetime
+    import decimal
+    import fractions
+    if type(v) is not list or len(v) != 2 or type(v[0]) is not str:
+        raise WireError("malformed library value")
+    kind, data = v
+    try:
+        if kind in ("Counter", "OrderedDict", "defaultdict"):
+            if type(data) is not list or any(type(p) is not list or len(p) != 2 for p in data):
+                raise WireError("malformed mapping")
+            items = [(p[0], p[1]) for p in data]
+            if kind == "Counter":
+                return collections.Counter(dict(items))
+            if kind == "OrderedDict":
+                return collections.OrderedDict(items)
+            return collections.defaultdict(None, items)
+        if kind == "Fraction" and type(data) is list and len(data) == 2 and \
+                all(type(x) is int for x in data) and data[1] != 0:
+            return fractions.Fraction(data[0], data[1])
+        if kind == "Decimal" and type(data) is str and len(data) <= 1000:
+            return decimal.Decimal(data)
+        if kind in ("date", "datetime", "time") and type(data) is str and len(data) <= 64:
+            return getattr(datetime, kind).fromisoformat(data)
+        if kind == "timedelta" and type(data) is list and len(data) == 3 and \
+                all(type(x) is int for x in data):
+            return datetime.timedelta(days=data[0], seconds=data[1], microseconds=data[2])
+        if kind == "namedtuple" and type(data) is list and len(data) == 3:
+            name, fields, values = data
+            if type(name) is str and name.isidentifier() and type(fields) is list and \
+                    type(values) is list and len(fields) == len(values) <= 255 and \
+                    all(type(f) is str and f.isidentifier() and not f.startswith("_")
+                        for f in fields):
+                return collections.namedtuple(name, fields)(*values)
+    except (ValueError, TypeError, ArithmeticError, OverflowError):
+        raise WireError(f"malformed {kind}") from None
+    raise WireError(f"unknown library value {kind!r}")
 
 
 def _pack_inner(obj: Any, default: Callable[[Any], Any]) -> bytes:
@@ -155,6 +237,8 @@ def _decoder(budget: _Budget, depth: int) -> Callable[[int, bytes], Any]:
             return complex(re, im)
         if code in (EXT_NDARRAY, EXT_NPSCALAR):
             return _decode_numpy(code, _unpack(data, budget, depth + 1))
+        if code == EXT_LIBVALUE:
+            return _rebuild_libvalue(_unpack(data, budget, depth + 1))
         if code == EXT_HANDLE:
             v = _unpack(data, budget, depth + 1)
             if (type(v) is not list or len(v) != 4 or type(v[0]) is not int

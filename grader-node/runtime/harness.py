@@ -481,12 +481,15 @@ def prepare_pytest() -> None:
 
 def run_pytest(pytest, tests: str, plugin) -> int:  # type: ignore[no-untyped-def]
     """One pytest session over tests with plugin: from the prepared configuration when
-    there is one for this directory and the exercise brings no ini file of its own (the
-    tests process runs one session: the Config is used once, in this fork only), else
-    as pytest.main would."""
+    there is one for this directory (the tests process runs one session: the Config is
+    used once, in this fork only) and the exercise brings no ini file or conftest.py of
+    its own, else as pytest.main would."""
     config = _prepared
     if config is None or tests != SBX_TESTS or \
-            any(os.path.exists(os.path.join(tests, f)) for f in INI_FILES):
+            any(os.path.exists(os.path.join(tests, f)) for f in INI_FILES) or \
+            any("conftest.py" in files for _d, _s, files in os.walk(tests)):
+        # an ini file or a conftest.py of the exercise's own: read at configuration time,
+        # which the prepared Config has passed already
         return pytest.main([tests, "--rootdir", tests, *PYTEST_ARGS], plugins=[plugin])
     os.environ["PYTEST_VERSION"] = pytest.__version__
     config.pluginmanager.register(plugin)
@@ -627,6 +630,7 @@ def run_two_process(args: dict, chan: Channel) -> int:
         chan.send({"t": "import_error", "msg": truncate(f"{exc}: {msg}"), "exc": exc})
         return 0
     sys.modules["submission"] = proxy.SubmissionModule(pchan, names)
+    proxy.install_seed_hooks()
     chan.send({"t": "imported", "ms": monotonic_ms()})
     plugin = make_plugin(chan, pytest, proxy.EVENTS)
     code = run_pytest(pytest, args["tests"], plugin)

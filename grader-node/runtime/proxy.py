@@ -64,16 +64,56 @@ class StudentOutputLimit(StudentError):
     """The student's code printed more than the per-call cap."""
 
 
+# random.seed(x) / numpy.random.seed(x) calls of the tests, not yet passed on to the
+# student process: [module, seed] pairs (install_seed_hooks)
+SEEDS: list = []
+
+
+def install_seed_hooks() -> None:
+    """A test that seeds the global generators (random.seed, numpy.random.seed) expects
+    the student's code to draw from them: the seed goes with the next call, and the
+    student process seeds its own generators the same way before it runs."""
+    import random  # noqa: PLC0415
+    real = random.seed
+
+    def seed(a: Any = None, version: int = 2) -> None:
+        real(a, version)
+        if a is None or type(a) in (int, str, bytes):
+            SEEDS.append(["random", a])
+
+    random.seed = seed
+    np = sys.modules.get("numpy")
+    if np is not None:
+        np_real = np.random.seed
+
+        def np_seed(s: Any = None) -> None:
+            np_real(s)
+            if s is None or type(s) is int:
+                SEEDS.append(["numpy", s])
+
+        np.random.seed = np_seed
+
+
 _exc_classes: dict[str, type] = {}
 
 
-def student_exc_class(qualname: str) -> type:
+def student_exc_class(qualname: str, base: str = "") -> type:
     """The local stand-in class for a student-defined exception type, one per name, so
-    that `pytest.raises(submission.MyError)` matches what the student raised."""
+    that `pytest.raises(submission.MyError)` matches what the student raised; it also
+    derives from the nearest built-in exception the student's class derives from (so
+    `pytest.raises(ValueError)` matches a subclass of ValueError)."""
     cls = _exc_classes.get(qualname)
     if cls is None:
+        bases: tuple = (StudentError,)
+        b = getattr(builtins, base, None) if base.isidentifier() else None
+        if isinstance(b, type) and issubclass(b, Exception) and b is not Exception:
+            bases = (StudentError, b)
         safe = "".join(c if c.isalnum() or c == "_" else "_" for c in qualname)[:100] or "E"
-        cls = type(safe, (StudentError,), {"type_name": qualname, "__module__": "submission"})
+        try:
+            cls = type(safe, bases, {"type_name": qualname, "__module__": "submission"})
+        except TypeError:  # an instance layout conflict (e.g. OSError): no built-in base
+            cls = type(safe, (StudentError,), {"type_name": qualname,
+                                               "__module__": "submission"})
         _exc_classes[qualname] = cls
     return cls
 
@@ -111,8 +151,8 @@ def make_exception(info: Any) -> BaseException:
         e = _builtin_exception(name, info.get("args"), msg)
         if e is not None:
             return e
-    e = student_exc_class(name)(f"{name}: {msg}" if msg else name)
-    return e
+    base = info.get("base")
+    return student_exc_class(name, base if type(base) is str else "")(msg)
 
 
 # -- the channel ---------------------------------------------------------------------------
@@ -258,6 +298,10 @@ class Channel:
             sys.stderr.write(r)
 
     def request(self, req: list) -> Any:
+        if SEEDS:  # the test seeded random/numpy.random: the student process does too
+            seeds = list(SEEDS)
+            SEEDS.clear()
+            req = ["seed", seeds, req]
         if self.cur is None:
             if self.restart_failed:
                 raise StudentCrashed(self.restart_failed)
@@ -396,7 +440,12 @@ class RemoteBase:
         return m(*[chan.unwrap(a) for a in args])
 
     def __len__(self) -> int:
-        n = RemoteBase._gq_method(self, "__len__")
+        if object.__getattribute__(self, "_gq_kind") in ("iterator", "function", "class"):
+            raise TypeError("object has no len()")  # list() of a generator asks first
+        try:
+            n = RemoteBase._gq_method(self, "__len__")
+        except AttributeError:
+            raise TypeError("object has no len()") from None
         if type(n) is not int or n < 0:
             raise TypeError("__len__ of a student object did not return an int >= 0")
         return n
@@ -480,8 +529,8 @@ def remote_class(chan: Channel, ref: Any, handle: gqwire.Handle | None, tname: s
 
 
 def make_proxy(chan: Channel, h: gqwire.Handle) -> Any:
-    if h.kind == "exc_class":
-        return student_exc_class(h.tname)
+    if h.kind.startswith("exc_class"):
+        return student_exc_class(h.tname, h.kind.partition("/")[2])
     if h.kind == "class":
         return remote_class(chan, None, h, h.tname)
     return RemoteBase(chan, None, h, h.tname, h.kind)
@@ -508,7 +557,7 @@ class SubmissionModule(types.ModuleType):
         if kind == "class":
             cls = _classes.get(name)
             return cls if cls is not None else remote_class(chan, name, None, name)
-        if kind == "exc_class":
-            return student_exc_class(name)
+        if kind.startswith("exc_class"):
+            return student_exc_class(name, kind.partition("/")[2])
         # a value: plain data, or a handle to what stays in the student process
         return chan.request(["get", name, None])

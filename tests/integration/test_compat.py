@@ -38,6 +38,19 @@ test_mutates_argument_in_place (the student mutates its own copy of the list).
 """
 from __future__ import annotations
 
+# Styles the two-process runtime does not reproduce, on purpose (each would let the
+# student's code decide the verdict, or run the test's code in the student's process):
+# these tests pass under plain pytest and fail under gradeq.
+KNOWN_DIFFERENCES = {
+    # two student objects compared with ==: a handle equals only itself; the student's
+    # __eq__ never decides an assertion (compare attributes instead)
+    "test_library_types.py::test_dataclass_equality",
+    # a function of the test cannot be sent to the student's process
+    "test_values.py::test_callable_from_the_test",
+    # the student's code works on its own copy of an argument
+    "test_values.py::test_mutates_argument_in_place",
+}
+
 import concurrent.futures
 import importlib.util
 import json
@@ -173,9 +186,20 @@ def test_gradeq_agrees_with_plain_pytest(graded, variant):
         f"test lists differ: only gradeq {sorted(set(got) - names)}, " \
         f"only pytest {sorted(names - set(got))}"
     scale = 20 / want["total"]
-    wrong = []
+    wrong, known = [], []
     for t in want["tests"]:
         g = got[t["name"]]
+        if t["name"] in KNOWN_DIFFERENCES:
+            # documented (docs/harness-protocol.md "What differs from plain pytest"):
+            # it must still differ as documented, or the docs are out of date
+            if t["passed"] and not g["passed"]:
+                known.append(t["name"])
+            elif t["passed"] == g["passed"]:
+                wrong.append((t["name"], "documented as differing, but agrees now: "
+                              "update KNOWN_DIFFERENCES and the docs"))
+            else:
+                wrong.append((t["name"], "pytest failed", "gradeq passed"))
+            continue
         pts = t["weight"] * scale if t["passed"] else 0.0
         if g["passed"] != t["passed"] or abs(g["points"] - pts) > 0.006 \
                 or abs(g["max_points"] - t["weight"] * scale) > 0.006:
@@ -183,5 +207,6 @@ def test_gradeq_agrees_with_plain_pytest(graded, variant):
                           f"gradeq {'passed' if g['passed'] else 'failed'} "
                           f"{g['points']}/{g['max_points']}: {g.get('message', '')[:120]}"))
     assert not wrong, f"{variant}: {len(wrong)} tests differ from plain pytest: {wrong}"
-    assert rec["score"] == want["score"] and rec["max"] == want["max"] == 20, \
-        (rec["score"], want["score"], rec["max"])
+    lost = sum(t["weight"] * scale for t in want["tests"] if t["name"] in known)
+    assert abs(rec["score"] - (want["score"] - lost)) <= 0.011 and \
+        rec["max"] == want["max"] == 20, (rec["score"], want["score"], lost, rec["max"])

@@ -22,7 +22,7 @@ static void check(const char *in, size_t len, bool line, const char *want)
 
 static void test_controls(void **state)
 {
-	check("ok\ttab\nnl", 9, false, "ok\ttab\nnl");
+	check("ok\ttab\nnl", 9, false, "ok tab\nnl");
 	check("ok\ttab\nnl", 9, true, "ok tab nl");
 	check("\x1b[2J\x07\x7f\r", 7, false, " [2J   ");
 	check("a\0b", 3, false, "a b"); /* a NUL never cuts a string short */
