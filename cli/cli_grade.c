@@ -184,6 +184,17 @@ static void record(struct grader *g, struct item *it, const struct run_outcome *
 	                  it->graded ? points(it->score) : json_null(), "max",
 	                  it->graded ? points(it->max) : json_null(), "error", it->error, "tests",
 	                  tests ? tests : json_array());
+	if (it->j) { /* how it was graded, and what it cost (bench/runtime_cost.py) */
+		json_t *cost = json_pack("{s:s?,s:s?,s:I,s:I,s:I,s:I,s:I,s:I}", "runner", o->runner,
+		                         "isolation", o->isolation, "cpu_ms", (json_int_t)o->cpu_ms,
+		                         "cpu_tests_ms", (json_int_t)o->cpu_tests_ms,
+		                         "cpu_student_ms", (json_int_t)o->cpu_student_ms,
+		                         "start_ms", (json_int_t)(o->t_harness - o->t_spawn),
+		                         "imports_ms", (json_int_t)(o->t_imported - o->t_harness),
+		                         "tests_ms", (json_int_t)(o->t_tests_done - o->t_imported));
+		if (cost)
+			json_object_set_new(it->j, "cost", cost);
+	}
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/%s.txt", g->out_dir, it->student);
 	FILE *f = fopen(path, "w");

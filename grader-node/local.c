@@ -222,6 +222,8 @@ static void print_json(const struct result *res, const struct run_outcome *oc)
 	json_object_set_new(tm, "teardown", ms_or_null(span(oc->t_tests_done, oc->t_end)));
 	json_object_set_new(j, "timing_ms", tm);
 	json_object_set_new(j, "cpu_ms", ms_or_null(oc->cpu_ms));
+	json_object_set_new(j, "cpu_tests_ms", ms_or_null(oc->cpu_tests_ms));
+	json_object_set_new(j, "cpu_student_ms", ms_or_null(oc->cpu_student_ms));
 	json_object_set_new(j, "isolation", json_string(oc->isolation ? oc->isolation : ""));
 	json_object_set_new(j, "runner", json_string(oc->runner ? oc->runner : ""));
 	char *tail = rec_clean_string(oc->output_tail, oc->output_tail_len);

@@ -102,7 +102,8 @@ struct job {
 	/* timing: wall clock (ms) and monotonic (ms) */
 	int64_t started_ms;
 	int64_t t_taken, t_marked, t_fetched, t_run_start, t_run_end, t_persist_start;
-	int64_t r_spawn, r_harness, r_imported, r_tests_done, r_end, r_cpu_ms;
+	int64_t r_spawn, r_harness, r_imported, r_tests_done, r_end, r_cpu_ms, r_cpu_tests_ms,
+		r_cpu_student_ms;
 };
 
 struct node {
@@ -682,6 +683,8 @@ static void on_run_done(struct run *r, const struct run_outcome *o, void *arg)
 	j->r_tests_done = o->t_tests_done;
 	j->r_end = o->t_end;
 	j->r_cpu_ms = o->cpu_ms;
+	j->r_cpu_tests_ms = o->cpu_tests_ms;
+	j->r_cpu_student_ms = o->cpu_student_ms;
 	j->feedback = feedback_json(o);
 	j->tail = clean_text(o->output_tail, o->output_tail_len, STORE_OUTPUT_TAIL_MAX, true,
 	                     &j->res.output_tail_len);
@@ -762,14 +765,17 @@ static void log_finished(struct job *j, enum store_put p)
 		LOG_INFO(
 			"graded %s attempt %u: %s %s/%s | queue %lld ms, fetch %lld ms, "
 			"spawn %lld ms, imports %lld ms, tests %lld ms, reap %lld ms, run %lld ms, "
-			"persist %lld ms, total %lld ms, job cpu %lld ms, %s %s%s%s",
+			"persist %lld ms, total %lld ms, job cpu %lld ms (tests %lld, student "
+			"%lld), "
+			"%s %s%s%s",
 			j->sj.id, j->sj.attempt, j->res.verdict, score, max,
 			j->gj->submitted_ms > 0 && queue >= 0 ? (long long)queue : -1LL,
 			SPAN(j->t_taken, j->t_fetched), SPAN(j->r_spawn, j->r_harness),
 			SPAN(j->r_harness, j->r_imported), SPAN(j->r_imported, j->r_tests_done),
 			SPAN(j->r_tests_done, j->r_end), SPAN(j->t_run_start, j->t_run_end),
 			SPAN(j->t_persist_start, now), SPAN(j->t_taken, now),
-			(long long)j->r_cpu_ms, j->res.runner ? j->res.runner : "?",
+			(long long)j->r_cpu_ms, (long long)j->r_cpu_tests_ms,
+			(long long)j->r_cpu_student_ms, j->res.runner ? j->res.runner : "?",
 			j->res.isolation ? j->res.isolation : "?",
 			p == STORE_PUT_AGAIN ? " (again)" : "",
 			p == STORE_PUT_STALE ? " (stale: newer attempt kept)" : "");

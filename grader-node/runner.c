@@ -99,6 +99,7 @@ struct run {
 	bool zy_infra, zy_oom;
 	char zy_reason[256];
 	unsigned students;
+	long long cpu_tests_us, cpu_student_us;
 	bool in_process;
 	int poll_ms; /* current back-off of ev_poll */
 	int64_t t_spawn, t_reaped, t_end;
@@ -424,6 +425,8 @@ static void run_finish(struct run *r, const char *infra_reason)
 	o.t_tests_done = st->t_end;
 	o.t_end = r->t_end;
 	o.cpu_ms = have_cpu ? (int64_t)(cpu_us / 1000) : -1;
+	o.cpu_tests_ms = r->zy && r->cpu_tests_us >= 0 ? r->cpu_tests_us / 1000 : -1;
+	o.cpu_student_ms = r->zy && r->cpu_student_us >= 0 ? r->cpu_student_us / 1000 : -1;
 	o.isolation = r->zy && !r->in_process ? "two-process" : "in-process";
 	o.runner = r->zy ? (r->own_zy ? "cold" : "warm") : "bwrap";
 	o.student_starts = r->students;
@@ -650,6 +653,8 @@ static void on_zygote(evutil_socket_t fd, short what, void *arg)
 		r->wstatus = d.status;
 		r->zy_oom = d.oom;
 		r->students = d.students;
+		r->cpu_tests_us = d.cpu_tests_us;
+		r->cpu_student_us = d.cpu_student_us;
 	}
 	r->reaped = true;
 	r->t_reaped = util_mono_ms();

@@ -94,12 +94,14 @@ struct run_outcome {
 	/* timing (CLOCK_MONOTONIC ms; 0 if unknown): spawn, harness first line, after
 	 * imports (python + pytest + marimo + submission), end of tests, reaped */
 	int64_t t_spawn, t_harness, t_imported, t_tests_done, t_end;
-	int64_t cpu_ms;               /* CPU time of the job's processes (cgroup), -1 unknown */
-	const char *isolation;        /* "two-process" | "in-process" (static string) */
-	const char *runner;           /* "warm" | "cold" | "bwrap" (static string) */
-	unsigned student_starts;      /* student processes started (two-process) */
-	size_t unlisted;              /* reports of tests not in the published list */
-	const struct rec_stream *rec; /* the stream (collect runs read the list from it) */
+	int64_t cpu_ms; /* CPU time of the job's processes (cgroup), -1 unknown */
+	int64_t cpu_tests_ms, cpu_student_ms; /* of which the tests / student processes (zygote
+	                                         runs; -1 unknown): the rest is sandbox set-up */
+	const char *isolation;                /* "two-process" | "in-process" (static string) */
+	const char *runner;                   /* "warm" | "cold" | "bwrap" (static string) */
+	unsigned student_starts;              /* student processes started (two-process) */
+	size_t unlisted;                      /* reports of tests not in the published list */
+	const struct rec_stream *rec;         /* the stream (collect runs read the list from it) */
 };
 
 typedef void (*run_done_cb)(struct run *r, const struct run_outcome *o, void *arg);

@@ -246,6 +246,10 @@ int zyg_read(struct zyg *z, struct zyg_done *out)
 		out->oom = json_is_true(json_object_get(m, "oom"));
 		json_t *ns = json_object_get(m, "students");
 		out->students = json_is_integer(ns) ? (unsigned)json_integer_value(ns) : 0;
+		json_t *ct = json_object_get(m, "cpu_tests_us"),
+		       *cs = json_object_get(m, "cpu_student_us");
+		out->cpu_tests_us = json_is_integer(ct) ? json_integer_value(ct) : -1;
+		out->cpu_student_us = json_is_integer(cs) ? json_integer_value(cs) : -1;
 		json_decref(m);
 		return 1;
 	}

@@ -26,6 +26,8 @@ struct zyg_done {
 	int status;        /* wait status of the tests process */
 	bool oom;          /* the job's cgroup saw an OOM kill */
 	unsigned students; /* student processes started (restarts + 1) */
+	/* CPU of the tests / the student processes, microseconds (-1: not said) */
+	long long cpu_tests_us, cpu_student_us;
 };
 
 /* Starts a zygote with posix_spawn (safe beside librdkafka's threads). With wait_ms > 0

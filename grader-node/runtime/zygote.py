@@ -233,6 +233,7 @@ class Job:
         self.devnull = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
         self.student: dict | None = None  # pid, pidfd, t_w, t_r
         self.students = 0
+        self.cpu = {"tests": 0, "student": 0}  # microseconds, of the sandboxed processes
         self.oom_base = _oom_kills(job.get("cgroup_dirs", []))
 
     # one sandboxed process
@@ -292,11 +293,12 @@ class Job:
                 os.write(w, struct.pack("=i", pid2))
                 while True:
                     try:
-                        _, st = os.waitpid(pid2, 0)
+                        _, st, ru = os.wait4(pid2, 0)
                         break
                     except InterruptedError:
                         continue
-                os.write(w, struct.pack("=i", st))
+                cpu_us = int((ru.ru_utime + ru.ru_stime) * 1e6)
+                os.write(w, struct.pack("=iq", st, cpu_us))
                 code = 0
             except BaseException as e:  # noqa: BLE001
                 try:
@@ -313,15 +315,18 @@ class Job:
                           f"({describe(st)}; see the job output)")
         return pid1, os.pidfd_open(pid1), r
 
-    @staticmethod
-    def reap(pid1: int, pidfd: int, report: int) -> int:
+    def reap(self, pid1: int, pidfd: int, report: int, role: str) -> int:
         """Waits for C1 and returns the wait status of the sandboxed process (C1's own
-        when it died before it could say)."""
-        data = _read_exact(report, 4)
+        when it died before it could say); adds the process's CPU time to self.cpu."""
+        data = _read_exact(report, 12)
         _, st1 = os.waitpid(pid1, 0)
         os.close(report)
         os.close(pidfd)
-        return struct.unpack("=i", data)[0] if len(data) == 4 else st1
+        if len(data) != 12:
+            return st1
+        st, cpu_us = struct.unpack("=iq", data)
+        self.cpu[role] += cpu_us
+        return st
 
     # the student process, on demand
     def spawn_student(self) -> None:
@@ -363,7 +368,7 @@ class Job:
                 signal.pidfd_send_signal(s["pidfd"], signal.SIGKILL)
             except OSError:
                 pass
-        st = self.reap(s["pid"], s["pidfd"], s["report"])
+        st = self.reap(s["pid"], s["pidfd"], s["report"], "student")
         kills = _oom_kills(self.job.get("cgroup_dirs", []))
         oom = kills > self.oom_base or full
         self.oom_base = kills
@@ -435,12 +440,13 @@ class Job:
             if sup.fileno() in ready and not self.serve_ctl(sup):
                 watch = [t_pidfd]
             if t_pidfd in ready:
-                status = self.reap(t_pid, t_pidfd, t_report)
+                status = self.reap(t_pid, t_pidfd, t_report, "tests")
         sup.close()
         if self.student is not None:
             self.kill_student()
         oom = _oom_kills(j.get("cgroup_dirs", [])) > 0
-        return {"status": status, "students": self.students, "oom": oom}
+        return {"status": status, "students": self.students, "oom": oom,
+                "cpu_tests_us": self.cpu["tests"], "cpu_student_us": self.cpu["student"]}
 
     def close(self) -> None:
         for fd in (self.result_fd, self.output_fd, self.devnull):
