@@ -15,6 +15,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -413,3 +414,19 @@ def test_text_output_shows_verdict_score_tests_and_timing():
     assert lines[0] == "verdict: ok" and lines[1] == "score: 3/4"
     assert lines[3].startswith("  FAIL 0/1  test_arith.py::test_mul")
     assert lines[-1].startswith("timing: total ")
+
+
+def test_runtime_in_a_private_directory_still_grades(tmp_path):
+    """A checkout under a 0700 directory (a home directory, a mktemp -d): the runner
+    installs the runtime where the sandbox uids can read it, so grading works wherever
+    the sources are (issue: the README's demo failed from /root/gradeq)."""
+    private = Path(tempfile.mkdtemp(prefix="gq-private-"))  # 0700, owned by root
+    try:
+        assert private.stat().st_mode & 0o777 == 0o700
+        runtime = private / "checkout" / "grader-node" / "runtime"
+        shutil.copytree(HERE.parents[1] / "grader-node" / "runtime", runtime)
+        for runner in ("warm", "bwrap"):
+            res = grade("ex_arith", "ok.py", "--runner", runner, "--runtime", str(runtime))
+            assert (res["verdict"], res["score"]) == ("ok", 4), (runner, res)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
