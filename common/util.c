@@ -1,4 +1,4 @@
-/* util.c - time, hex, sha256, whole-file reads and checked integer parsing. */
+/* util.c - time, hex, sha256, whole-file reads and writes, checked integer parsing. */
 #include "util.h"
 
 #include <ctype.h>
@@ -169,5 +169,21 @@ int util_parse_ll(const char *s, long long min, long long max, long long *out)
 	if (errno == ERANGE || v < min || v > max)
 		return -ERANGE;
 	*out = v;
+	return 0;
+}
+
+int util_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
 	return 0;
 }

@@ -16,6 +16,8 @@ int util_is_sha256_hex(const char *s);
 /* Reads a whole file of at most max bytes into a malloc'd buffer (NUL-terminated, the
  * NUL not counted in *len). Returns 0, -EFBIG over max, or -errno. */
 int util_read_file(const char *path, size_t max, char **out, size_t *len);
+/* Writes all len bytes of buf to fd (retrying short writes and EINTR). 0 or -errno. */
+int util_write_all(int fd, const void *buf, size_t len);
 /* Parses a decimal integer in [min,max] with strtoll; the whole string must be used.
  * Returns 0 or -EINVAL / -ERANGE; *out untouched on error. */
 int util_parse_ll(const char *s, long long min, long long max, long long *out);

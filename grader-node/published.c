@@ -181,21 +181,12 @@ int pub_save(const struct pub_list *p, const char *path, char *err, size_t errle
 	}
 	int rc = 0;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	size_t len = strlen(json), off = 0;
+	size_t len = strlen(json);
 	if (fd < 0) {
 		rc = -errno;
 		goto out;
 	}
-	while (off < len) {
-		ssize_t w = write(fd, json + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			rc = -errno;
-			break;
-		}
-		off += (size_t)w;
-	}
+	rc = util_write_all(fd, json, len);
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
 	if (rc == 0 && rename(tmp, path) < 0)

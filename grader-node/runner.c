@@ -1043,19 +1043,8 @@ static int write_file(int dfd, const char *name, const char *data, size_t len, m
 	int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
-	int rc = 0;
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			rc = -errno;
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (fchmod(fd, mode) < 0 && rc == 0)
+	int rc = util_write_all(fd, data, len);
+	if (rc == 0 && fchmod(fd, mode) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "names.h"
+#include "util.h"
 
 #define COPY_MAX_DEPTH 16
 #define COPY_MAX_BYTES (256ull * 1024 * 1024)
@@ -28,21 +29,6 @@ struct copy_ctx {
 	gid_t gid;
 	unsigned long long bytes;
 };
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 static int own(int fd, const struct copy_ctx *c)
 {
@@ -75,7 +61,7 @@ static int copy_file(int sdir, int ddir, const char *name, mode_t mode, struct c
 		} else if ((c->bytes += (unsigned long long)n) > COPY_MAX_BYTES) {
 			rc = -EFBIG;
 		} else {
-			rc = write_all(out, buf, (size_t)n);
+			rc = util_write_all(out, buf, (size_t)n);
 		}
 	}
 	if (rc == 0 && fchmod(out, mode) < 0)
@@ -396,7 +382,7 @@ static int make_twin(int dfd, const struct wd_spec *s)
 		rc = -errno;
 		goto out;
 	}
-	if ((rc = own(sfd, &tj)) < 0 || (rc = write_all(sfd, s->source, s->source_len)) < 0)
+	if ((rc = own(sfd, &tj)) < 0 || (rc = util_write_all(sfd, s->source, s->source_len)) < 0)
 		goto out;
 out:
 	if (sfd >= 0 && close(sfd) < 0 && rc == 0)
@@ -450,7 +436,7 @@ int wd_create(const struct wd_spec *s, char **path, char *err, size_t errlen)
 	if ((sfd = openat(wfd, "submission.py",
 	                  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0)
 		goto sys_fail;
-	if ((rc = own(sfd, &job)) < 0 || (rc = write_all(sfd, s->source, s->source_len)) < 0)
+	if ((rc = own(sfd, &job)) < 0 || (rc = util_write_all(sfd, s->source, s->source_len)) < 0)
 		goto fail;
 	if (close(sfd) < 0) {
 		sfd = -1;
