@@ -11,6 +11,15 @@
 
 struct broker;
 
+/* How a client proves who it is (all NULL: it does not). Redis: AUTH user password on
+ * every connection. Kafka: librdkafka's security.protocol (NULL: PLAINTEXT), with SASL
+ * sasl_mechanism and user/password as the SASL username/password, and ssl_ca_file for
+ * SSL/SASL_SSL (NULL: the system's CA store). */
+struct broker_auth {
+	const char *user, *password;
+	const char *security_protocol, *sasl_mechanism, *ssl_ca_file;
+};
+
 struct broker_config {
 	const char *brokers;   /* Kafka: "host:port,..."; Redis: "host:port" */
 	const char *topic;     /* jobs topic (Kafka) or stream key (Redis) */
@@ -24,6 +33,7 @@ struct broker_config {
 	 * max_deliveries times (5) goes to the dead-letter stream. */
 	int visibility_ms;
 	int max_deliveries;
+	struct broker_auth auth;
 	/* Optional: receives the adapter's own log lines (librdkafka's), level as syslog. */
 	void (*log_cb)(void *opaque, int level, const char *msg);
 	void *log_opaque;

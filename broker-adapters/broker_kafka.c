@@ -318,7 +318,7 @@ static rd_kafka_t *producer_new(struct kbroker *kb, const struct broker_config *
 		{ "log.queue", "true" },
 		{ "statistics.interval.ms", stats ? "1000" : NULL },
 	};
-	if (kconf_apply(conf, kvs, sizeof kvs / sizeof kvs[0], cfg->props, err, errlen) < 0) {
+	if (kconf_apply(conf, kvs, sizeof kvs / sizeof kvs[0], cfg, err, errlen) < 0) {
 		rd_kafka_conf_destroy(conf);
 		return NULL;
 	}
@@ -414,7 +414,7 @@ struct broker *broker_kafka_consumer_new(const struct broker_config *cfg, broker
 		{ "log.queue", "true" },
 		{ "statistics.interval.ms", "1000" },
 	};
-	if (kconf_apply(conf, kvs, sizeof kvs / sizeof kvs[0], cfg->props, err, errlen) < 0) {
+	if (kconf_apply(conf, kvs, sizeof kvs / sizeof kvs[0], cfg, err, errlen) < 0) {
 		rd_kafka_conf_destroy(conf);
 		goto fail;
 	}

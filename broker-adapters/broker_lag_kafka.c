@@ -160,7 +160,7 @@ struct broker_lag *broker_kafka_lag_new(const struct broker_config *cfg, int int
 		{ "reconnect.backoff.max.ms", "2000" },
 		{ "topic.metadata.refresh.interval.ms", "10000" },
 	};
-	if (kconf_apply(conf, kvs, sizeof kvs / sizeof kvs[0], cfg->props, err, errlen) < 0) {
+	if (kconf_apply(conf, kvs, sizeof kvs / sizeof kvs[0], cfg, err, errlen) < 0) {
 		rd_kafka_conf_destroy(conf);
 		goto fail;
 	}

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rauth.h"
 #include "broker_int.h"
 
 #define RLAG_TIMEOUT_MS 2000
@@ -18,6 +19,7 @@
 
 struct rlag {
 	char *host;
+	char *user, *password; /* AUTH (password NULL: none) */
 	int port;
 	char *stream, *group;
 	redisContext *c;
@@ -31,6 +33,11 @@ static void rlag_free(void *ctx)
 	if (l->c)
 		redisFree(l->c);
 	free(l->host);
+	free(l->user);
+	if (l->password) {
+		explicit_bzero(l->password, strlen(l->password));
+		free(l->password);
+	}
 	free(l->stream);
 	free(l->group);
 	free(l);
@@ -72,6 +79,13 @@ static redisReply *cmd(struct rlag *l, char *why, size_t whylen, const char *fmt
 			return NULL;
 		}
 		redisSetTimeout(l->c, tv);
+		char auth[400];
+		if (rauth_sync(l->c, l->user, l->password, auth, sizeof auth) < 0) {
+			snprintf(why, whylen, "redis %s:%d: %s", l->host, l->port, auth);
+			redisFree(l->c);
+			l->c = NULL;
+			return NULL;
+		}
 	}
 	va_list ap;
 	va_start(ap, fmt);
@@ -166,8 +180,13 @@ struct broker_lag *broker_redis_lag_new(const struct broker_config *cfg, int int
 		l->port = (int)port;
 		l->stream = strdup(cfg->topic);
 		l->group = strdup(cfg->group);
+		if (cfg->auth.password && *cfg->auth.password) {
+			l->password = strdup(cfg->auth.password);
+			l->user = strdup(cfg->auth.user ? cfg->auth.user : "");
+		}
 	}
-	if (!l || !l->host || !l->stream || !l->group) {
+	if (!l || !l->host || !l->stream || !l->group ||
+	    (cfg->auth.password && *cfg->auth.password && (!l->password || !l->user))) {
 		rlag_free(l);
 		snprintf(err, errlen, "redis lag monitor: out of memory");
 		return NULL;

@@ -41,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rauth.h"
 #include "broker_int.h"
 
 #define R_BLOCK_MS 200        /* longest XREADGROUP BLOCK: acks wait at most this */
@@ -106,6 +107,7 @@ struct held { /* thread only: entries handed to the loop and not yet settled */
 struct rbroker {
 	struct broker base; /* first member */
 	char *host;
+	char *user, *password; /* AUTH on every connection (password NULL: none) */
 	int port;
 	char *stream, *dlq, *group, *consumer;
 	int visibility_ms, max_deliveries;
@@ -135,6 +137,7 @@ struct rbroker {
 	int32_t next_lease;
 	int64_t next_claim, next_keep, next_trim;
 	bool dirty, history_done, down_logged;
+	char down_why[256]; /* the reason last logged: a new one is logged again */
 	char history_from[R_ID_MAX + 1];
 	char claim_cursor[R_ID_MAX + 1];
 	int backoff_ms;
@@ -281,9 +284,10 @@ static void disconnect(struct rbroker *rb, const char *why)
 	bool was = rb->up;
 	rb->up = false;
 	pthread_mutex_unlock(&rb->mu);
-	if (was || !rb->down_logged)
+	if (was || !rb->down_logged || strncmp(rb->down_why, why, sizeof rb->down_why - 1))
 		rlog(rb, LOG_WARNING, "redis %s:%d: %s", rb->host, rb->port, why);
 	rb->down_logged = true;
+	snprintf(rb->down_why, sizeof rb->down_why, "%s", why);
 }
 
 /* One command; NULL (and the connection dropped) when Redis did not answer. */
@@ -333,6 +337,12 @@ static bool connect_now(struct rbroker *rb)
 		return false;
 	}
 	redisSetTimeout(c, tv);
+	char why[400];
+	if (rauth_sync(c, rb->user, rb->password, why, sizeof why) < 0) {
+		redisFree(c);
+		disconnect(rb, why);
+		return false;
+	}
 	rb->c = c;
 	ensure_group(rb);
 	if (!rb->c)
@@ -980,6 +990,12 @@ static struct rbroker *rb_new(const struct broker_config *cfg, bool consumer, ch
 	rb->stream = strdup(cfg->topic);
 	rb->group = cfg->group && *cfg->group ? strdup(cfg->group) : NULL;
 	rb->consumer = strdup(cfg->client_id && *cfg->client_id ? cfg->client_id : "gradeq");
+	if (cfg->auth.password && *cfg->auth.password) {
+		rb->password = strdup(cfg->auth.password);
+		rb->user = strdup(cfg->auth.user ? cfg->auth.user : "");
+		if (!rb->password || !rb->user)
+			goto nomem;
+	}
 	size_t dl = strlen(cfg->topic) + 5;
 	rb->dlq = cfg->dlq_topic ? strdup(cfg->dlq_topic) : malloc(dl);
 	if (!rb->host || !rb->stream || !rb->consumer || !rb->dlq ||
@@ -1308,7 +1324,8 @@ static int r_close(struct broker *b, int timeout_ms)
 			"return -1\n";
 		struct timeval tv = { 1, 0 };
 		redisContext *c = redisConnectWithTimeout(rb->host, rb->port, tv);
-		if (c && !c->err) {
+		char why[400];
+		if (c && !c->err && rauth_sync(c, rb->user, rb->password, why, sizeof why) == 0) {
 			redisSetTimeout(c, tv);
 			redisReply *r = redisCommand(c, "EVAL %s 1 %s %s %s", lua, rb->stream,
 			                             rb->group, rb->consumer);
@@ -1352,6 +1369,11 @@ static void r_free(struct broker *b)
 	pthread_mutex_destroy(&rb->mu);
 	pthread_cond_destroy(&rb->cv);
 	free(rb->host);
+	free(rb->user);
+	if (rb->password) {
+		explicit_bzero(rb->password, strlen(rb->password));
+		free(rb->password);
+	}
 	free(rb->stream);
 	free(rb->dlq);
 	free(rb->group);

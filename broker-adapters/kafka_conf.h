@@ -4,12 +4,15 @@
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 
+#include "broker.h"
+
 struct kconf_kv {
 	const char *k, *v; /* v NULL: left at librdkafka's default */
 };
 
-/* Sets kvs[0..n), then the operator's props (NULL-terminated key, value pairs; NULL
- * props: none) so that those win. 0, or -EINVAL with "kafka setting k=v: why" in err;
- * conf stays the caller's either way. */
+/* Sets kvs[0..n), then cfg's credentials (cfg->auth: security.protocol, sasl.*,
+ * ssl.ca.location), then the operator's props (cfg->props, NULL-terminated key, value
+ * pairs) so that those win. 0, or -EINVAL with "kafka setting k=v: why" in err (a
+ * password is never shown); conf stays the caller's either way. */
 int kconf_apply(rd_kafka_conf_t *conf, const struct kconf_kv *kvs, size_t n,
-                const char *const *props, char *err, size_t errlen);
+                const struct broker_config *cfg, char *err, size_t errlen);

@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "rauth.h"
 #include "util.h"
 
 #define WATCHDOG_MS 250
@@ -28,7 +31,7 @@ struct pend {
 
 struct rconn {
 	struct event_base *base;
-	char *host;
+	char *host, *user, *password;
 	int port;
 	struct rconn_opts o;
 	redisAsyncContext *ac;
@@ -39,7 +42,8 @@ struct rconn {
 	struct event *ev_reconnect, *ev_watchdog;
 	int backoff_ms;
 	struct pend *head, *tail; /* in send order: head is the oldest */
-	char last_error[256];
+	char last_error[512];
+	char reported[512]; /* last_error as last passed to state_cb(false); "" once up */
 };
 
 static void set_error(struct rconn *c, const char *what, const char *detail)
@@ -58,13 +62,51 @@ static void schedule_reconnect(struct rconn *c)
 		c->backoff_ms * 2 > c->o.backoff_max_ms ? c->o.backoff_max_ms : c->backoff_ms * 2;
 }
 
+/* Tells the owner it is down: always after being up, otherwise when the reason changed. */
+static void notify_down(struct rconn *c, bool was_up)
+{
+	if (c->closing || !c->state_cb)
+		return;
+	if (!was_up && !strcmp(c->reported, c->last_error))
+		return;
+	snprintf(c->reported, sizeof c->reported, "%s", c->last_error);
+	c->state_cb(c->state_arg, false);
+}
+
 static void went_down(struct rconn *c)
 {
 	bool was = c->up;
 	c->up = false;
-	if (was && c->state_cb && !c->closing)
-		c->state_cb(c->state_arg, false);
+	notify_down(c, was);
 	schedule_reconnect(c);
+}
+
+static void now_up(struct rconn *c)
+{
+	c->up = true;
+	c->backoff_ms = c->o.backoff_min_ms;
+	c->last_reply_ms = util_mono_ms();
+	c->last_error[0] = '\0';
+	c->reported[0] = '\0';
+	if (c->state_cb)
+		c->state_cb(c->state_arg, true);
+}
+
+static void drop(struct rconn *c, const char *why);
+
+static void on_auth(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct rconn *c = privdata;
+	redisReply *r = reply;
+	if (ac != c->ac || !r)
+		return; /* dropped, or lost: on_disconnect has it */
+	if (r->type == REDIS_REPLY_ERROR) {
+		char why[400];
+		rauth_refused(c->user, r->str, why, sizeof why);
+		drop(c, why);
+		return;
+	}
+	now_up(c);
 }
 
 static void on_connect(const redisAsyncContext *ac, int status)
@@ -79,12 +121,16 @@ static void on_connect(const redisAsyncContext *ac, int status)
 		return;
 	}
 	redisEnableKeepAlive((redisContext *)&ac->c);
-	c->up = true;
-	c->backoff_ms = c->o.backoff_min_ms;
-	c->last_reply_ms = util_mono_ms();
-	c->last_error[0] = '\0';
-	if (c->state_cb)
-		c->state_cb(c->state_arg, true);
+	const char *argv[3];
+	size_t lens[3];
+	int argc = rauth_argv(c->user, c->password, argv, lens);
+	if (argc == 0) {
+		now_up(c);
+		return;
+	}
+	/* up once AUTH is accepted; the watchdog's connect timeout covers an unanswered AUTH */
+	if (redisAsyncCommandArgv(c->ac, on_auth, c, argc, argv, lens) != REDIS_OK)
+		drop(c, "cannot send AUTH");
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
@@ -128,7 +174,8 @@ static void connect_now(evutil_socket_t fd, short what, void *arg)
 	redisAsyncSetDisconnectCallback(ac, on_disconnect);
 }
 
-/* Drops the connection now: pending callbacks get NULL, then we reconnect. */
+/* Drops the connection now: pending callbacks get NULL, then we reconnect. Also valid
+ * inside a hiredis callback (hiredis then frees the context when the callback returns). */
 static void drop(struct rconn *c, const char *why)
 {
 	redisAsyncContext *ac = c->ac;
@@ -139,8 +186,7 @@ static void drop(struct rconn *c, const char *why)
 	bool was = c->up;
 	c->up = false;
 	redisAsyncFree(ac); /* pending callbacks run with NULL */
-	if (was && c->state_cb && !c->closing)
-		c->state_cb(c->state_arg, false);
+	notify_down(c, was);
 	schedule_reconnect(c);
 }
 
@@ -184,9 +230,14 @@ struct rconn *rconn_new(struct event_base *base, const struct rconn_opts *o,
 	c->backoff_ms = c->o.backoff_min_ms;
 	c->host = strdup(o->host);
 	c->o.host = c->host;
+	c->user = o->user && *o->user ? strdup(o->user) : NULL;
+	c->password = o->password && *o->password ? strdup(o->password) : NULL;
+	c->o.user = c->user;
+	c->o.password = c->password;
 	c->ev_reconnect = evtimer_new(base, connect_now, c);
 	c->ev_watchdog = event_new(base, -1, EV_PERSIST, watchdog, c);
-	if (!c->host || !c->ev_reconnect || !c->ev_watchdog) {
+	if (!c->host || !c->ev_reconnect || !c->ev_watchdog ||
+	    (o->user && *o->user && !c->user) || (o->password && *o->password && !c->password)) {
 		rconn_free(c);
 		return NULL;
 	}
@@ -271,5 +322,10 @@ void rconn_free(struct rconn *c)
 	if (c->ev_watchdog)
 		event_free(c->ev_watchdog);
 	free(c->host);
+	free(c->user);
+	if (c->password) {
+		OPENSSL_cleanse(c->password, strlen(c->password));
+		free(c->password);
+	}
 	free(c);
 }

@@ -5,7 +5,10 @@
  * for longer than that. When idle it sends a PING every ping_ms, so a silent server (a
  * network partition, a stopped process) is noticed without traffic.
  * Never logs (a library): state changes go to a callback, the reason to
- * rconn_last_error(). Not thread-safe; everything runs on the loop's thread. */
+ * rconn_last_error(). Not thread-safe; everything runs on the loop's thread.
+ * With a password, every (re)connect sends AUTH [user] password first and counts as up
+ * only once Redis accepted it; a refusal drops the connection and retries with backoff
+ * (an operator may fix the ACL without restarting the daemon). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,13 +23,18 @@ struct rconn_opts {
 	int cmd_timeout_ms;                 /* > 0 */
 	int ping_ms;                        /* idle PING period; 0: none */
 	int backoff_min_ms, backoff_max_ms; /* reconnect delays (0: 100 and 5000) */
+	const char *user;     /* copied; NULL or "": AUTH with the password alone */
+	const char *password; /* copied, wiped on free; NULL or "": no AUTH */
 };
 
 /* r is the reply (it may be an error reply: REDIS_REPLY_ERROR), or NULL when none came:
  * the connection was lost or dropped (command timeout), or rconn_free(). Valid during the
  * call only. Called exactly once per accepted command, from the loop (or rconn_free). */
 typedef void (*rconn_cb)(void *arg, struct redisReply *r);
-/* up after (re)connecting; down when the connection is lost or dropped. */
+/* up after (re)connecting (and AUTH); down when the connection is lost or dropped, and
+ * when an attempt fails for another reason than the one last reported (refused, then
+ * credentials refused, ...): a daemon that logs every call logs once per change, not
+ * once per retry. */
 typedef void (*rconn_state_cb)(void *arg, bool up);
 
 /* Starts connecting (never blocks). Returns NULL only on ENOMEM or bad options. */

@@ -21,6 +21,8 @@ void api_health(struct hreq *h)
 		http_reply_json(h, 200, j);
 		return;
 	}
+	if (!r) /* e.g. "authentication refused as user ...": what to fix */
+		json_object_set_new(j, "redis_error", json_string(rds_last_error(h->d->rds)));
 	/* 503 with the same fields; http_reply_unavailable would replace the body. */
 	json_object_set_new(j, "error",
 	                    json_string(k ? "Redis unavailable" : "grading queue unavailable"));

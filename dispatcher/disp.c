@@ -40,7 +40,8 @@ struct disp *disp_new(struct event_base *base, const struct disp_config *cfg, ch
 		snprintf(err, errlen, "secret: %s", why);
 		goto fail;
 	}
-	d->rds = rds_new(base, cfg->redis_host, cfg->redis_port, (int)cfg->redis_timeout_ms);
+	d->rds = rds_new(base, cfg->redis_host, cfg->redis_port, (int)cfg->redis_timeout_ms,
+	                 cfg->creds.redis_user, cfg->creds.redis_password);
 	if (d->rds == NULL) {
 		snprintf(err, errlen, "redis: out of memory");
 		goto fail;
@@ -56,6 +57,7 @@ struct disp *disp_new(struct event_base *base, const struct disp_config *cfg, ch
 		                    .group = kafka ? cfg->kafka_group : cfg->broker_group,
 		                    .client_id = "gradeq-dispatcher",
 		                    .log_cb = lag_log };
+	disp_config_broker_auth(cfg, &lc.auth);
 	d->lag = kafka ? broker_kafka_lag_new(&lc, DISP_LAG_INTERVAL_MS, why, sizeof why)
 	               : broker_redis_lag_new(&lc, DISP_LAG_INTERVAL_MS, why, sizeof why);
 	if (d->lag == NULL) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "broker.h"
 #include "conf.h"
 #include "util.h"
 
@@ -27,7 +28,25 @@ void disp_config_defaults(struct disp_config *c)
 	snprintf(c->kafka_group, sizeof c->kafka_group, "gradeq-graders");
 	snprintf(c->redis_address, sizeof c->redis_address, "127.0.0.1:6379");
 	c->redis_timeout_ms = 5000;
+	creds_defaults(&c->creds);
 	c->level = GQ_LOG_INFO;
+}
+
+void disp_config_broker_auth(const struct disp_config *c, struct broker_auth *out)
+{
+	const struct creds *k = &c->creds;
+	if (strcmp(c->broker_kind, "kafka") != 0) {
+		*out = (struct broker_auth){ .user = k->redis_user, .password = k->redis_password };
+		return;
+	}
+	bool sasl = creds_kafka_sasl(k);
+	*out = (struct broker_auth){
+		.security_protocol = k->kafka_security_protocol,
+		.sasl_mechanism = sasl ? k->kafka_sasl_mechanism : NULL,
+		.user = sasl ? k->kafka_sasl_username : NULL,
+		.password = sasl ? k->kafka_sasl_password : NULL,
+		.ssl_ca_file = k->kafka_ssl_ca_file[0] ? k->kafka_ssl_ca_file : NULL,
+	};
 }
 
 int disp_config_hostport(const char *s, int allow_zero, char *host, size_t hostlen, int *port)
@@ -78,7 +97,7 @@ static int key_valid(const char *t) /* Redis stream keys and group names */
 
 int disp_config_load(struct disp_config *c, const char *path, char *err, size_t errlen)
 {
-	const struct conf_key keys[] = {
+	const struct conf_key base[] = {
 		{ "dispatcher", "listen", CONF_STR, c->listen, sizeof c->listen, 0, 0 },
 		{ "dispatcher", "secret_file", CONF_STR, c->secret_file, sizeof c->secret_file, 0,
 		  0 },
@@ -98,6 +117,10 @@ int disp_config_load(struct disp_config *c, const char *path, char *err, size_t 
 		{ "redis", "address", CONF_STR, c->redis_address, sizeof c->redis_address, 0, 0 },
 		{ "redis", "command_timeout_ms", CONF_INT, &c->redis_timeout_ms, 0, 100, 600000 },
 	};
+	enum { NBASE = sizeof base / sizeof base[0] };
+	struct conf_key keys[NBASE + CREDS_NKEYS];
+	memcpy(keys, base, sizeof base);
+	creds_keys(&c->creds, keys + NBASE);
 	int rc = conf_load_file(path, keys, sizeof keys / sizeof keys[0], err, errlen);
 	if (rc < 0)
 		return rc;
@@ -153,5 +176,5 @@ int disp_config_load(struct disp_config *c, const char *path, char *err, size_t 
 		snprintf(err, errlen, "%s: dispatcher.secret_file: must not be empty", path);
 		return -EINVAL;
 	}
-	return 0;
+	return creds_check(&c->creds, path, strcmp(c->broker_kind, "kafka") == 0, err, errlen);
 }

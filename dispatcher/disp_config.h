@@ -3,6 +3,7 @@
 #pragma once
 #include <stddef.h>
 
+#include "creds.h"
 #include "log.h"
 
 struct disp_config {
@@ -21,6 +22,7 @@ struct disp_config {
 	char kafka_group[256]; /* the graders' consumer group, for the queue lag */
 	char redis_address[272];
 	long long redis_timeout_ms; /* redis.command_timeout_ms */
+	struct creds creds;         /* redis.user, redis.password_file, kafka.sasl_* ... */
 
 	/* Derived by disp_config_load(). */
 	enum gq_log_level level;
@@ -30,7 +32,12 @@ struct disp_config {
 	int redis_port;
 };
 
+struct broker_auth;
+
 void disp_config_defaults(struct disp_config *c);
+/* The credentials for the job queue of broker.kind (Redis's or Kafka's); the strings
+ * stay c's. */
+void disp_config_broker_auth(const struct disp_config *c, struct broker_auth *out);
 /* Loads path over the defaults already in c, then validates the values that need more
  * than a type check. Returns 0 or a negative errno with err ("path:line: reason" or
  * "path: key: reason"). */

@@ -49,6 +49,7 @@ struct jobq *jobq_new(struct event_base *base, const struct disp_config *cfg, ch
 		.log_cb = jobq_log,
 		.log_opaque = kafka ? "kafka" : "redis broker",
 	};
+	disp_config_broker_auth(cfg, &bc.auth);
 	q->b = kafka ? broker_kafka_producer_new(&bc, err, errlen)
 	             : broker_redis_producer_new(&bc, err, errlen);
 	if (q->b == NULL)

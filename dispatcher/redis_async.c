@@ -80,7 +80,8 @@ static void rds_on_state(void *arg, bool up)
 		LOG_WARN("%s", rconn_last_error(r->c));
 }
 
-struct rds *rds_new(struct event_base *base, const char *host, int port, int cmd_timeout_ms)
+struct rds *rds_new(struct event_base *base, const char *host, int port, int cmd_timeout_ms,
+                    const char *user, const char *password)
 {
 	struct rds *r = calloc(1, sizeof *r);
 	if (r == NULL)
@@ -94,6 +95,8 @@ struct rds *rds_new(struct event_base *base, const char *host, int port, int cmd
 		.ping_ms = RDS_PING_MS,
 		.backoff_min_ms = 100,
 		.backoff_max_ms = 2000,
+		.user = user,
+		.password = password,
 	};
 	r->c = rconn_new(base, &o, rds_on_state, r);
 	if (r->c == NULL) {
@@ -114,6 +117,11 @@ void rds_free(struct rds *r)
 bool rds_up(const struct rds *r)
 {
 	return r && rconn_up(r->c);
+}
+
+const char *rds_last_error(const struct rds *r)
+{
+	return rds_up(r) ? "" : rconn_last_error(r->c);
 }
 
 static void rds_trampoline(void *arg, struct redisReply *reply)

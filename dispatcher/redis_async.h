@@ -39,8 +39,12 @@ void rds_args_ll(struct rds_args *a, long long v);
 typedef void (*rds_cb)(void *opaque, const redisReply *reply);
 
 /* Starts connecting to host:port; never blocks. A command unanswered for cmd_timeout_ms
- * drops the connection. Returns NULL only on ENOMEM. */
-struct rds *rds_new(struct event_base *base, const char *host, int port, int cmd_timeout_ms);
+ * drops the connection. With a password (user may be NULL), every connection starts with
+ * AUTH (both copied). Returns NULL only on ENOMEM. */
+struct rds *rds_new(struct event_base *base, const char *host, int port, int cmd_timeout_ms,
+                    const char *user, const char *password);
+/* Why Redis is down ("" while up): connection refused, credentials refused, ... */
+const char *rds_last_error(const struct rds *r);
 /* Closes the connection: pending callbacks get NULL. rds_free(NULL) is a no-op. */
 void rds_free(struct rds *r);
 bool rds_up(const struct rds *r);

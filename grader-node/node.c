@@ -1215,7 +1215,8 @@ struct node *node_new(struct event_base *base, const struct node_config *cfg, ch
 	         runner_cgroup_mode(n->runner), n->nslots, runner_mode_name(n->runner),
 	         cfg->runtime);
 
-	n->store = store_new(base, cfg->redis_host, cfg->redis_port, on_store_state, n);
+	n->store = store_new(base, cfg->redis_host, cfg->redis_port, cfg->creds.redis_user,
+	                     cfg->creds.redis_password, on_store_state, n);
 	if (!n->store) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -1230,6 +1231,7 @@ struct node *node_new(struct event_base *base, const struct node_config *cfg, ch
 		                    .log_opaque = n,
 		                    .visibility_ms = (int)cfg->visibility_timeout_s * 1000,
 		                    .max_deliveries = (int)cfg->max_deliveries };
+	node_config_broker_auth(cfg, &bc.auth);
 	n->broker = kafka ? broker_kafka_consumer_new(&bc, on_rebalance, n, why, sizeof why)
 	                  : broker_redis_consumer_new(&bc, on_rebalance, n, why, sizeof why);
 	if (!n->broker) {

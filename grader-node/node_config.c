@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "broker.h"
 #include "conf.h"
 #include "log.h"
 #include "names.h"
@@ -39,6 +40,23 @@ static void default_paths(struct node_config *c)
 #endif
 }
 
+void node_config_broker_auth(const struct node_config *c, struct broker_auth *out)
+{
+	const struct creds *k = &c->creds;
+	if (strcmp(c->broker_kind, "kafka") != 0) {
+		*out = (struct broker_auth){ .user = k->redis_user, .password = k->redis_password };
+		return;
+	}
+	bool sasl = creds_kafka_sasl(k);
+	*out = (struct broker_auth){
+		.security_protocol = k->kafka_security_protocol,
+		.sasl_mechanism = sasl ? k->kafka_sasl_mechanism : NULL,
+		.user = sasl ? k->kafka_sasl_username : NULL,
+		.password = sasl ? k->kafka_sasl_password : NULL,
+		.ssl_ca_file = k->kafka_ssl_ca_file[0] ? k->kafka_ssl_ca_file : NULL,
+	};
+}
+
 void node_config_defaults(struct node_config *c)
 {
 	memset(c, 0, sizeof *c);
@@ -64,6 +82,7 @@ void node_config_defaults(struct node_config *c)
 	snprintf(c->kafka_topic, sizeof c->kafka_topic, "gradeq.jobs");
 	snprintf(c->kafka_group, sizeof c->kafka_group, "gradeq-graders");
 	snprintf(c->redis_address, sizeof c->redis_address, "127.0.0.1:6379");
+	creds_defaults(&c->creds);
 	c->rl_cpu = 600;
 	c->rl_nproc = 512;
 	c->rl_nofile = 256;
@@ -94,7 +113,7 @@ void node_config_defaults(struct node_config *c)
 
 int node_config_load(const char *path, struct node_config *c, char *err, size_t errlen)
 {
-	const struct conf_key keys[] = {
+	const struct conf_key base[] = {
 		STR("node", "id", id),
 		INT("node", "slots", slots, 1, 256),
 		STR("node", "work_dir", work_dir),
@@ -129,6 +148,10 @@ int node_config_load(const char *path, struct node_config *c, char *err, size_t 
 		INT("limits", "output_kb", output_kb, 1, 65536),
 		INT("limits", "tmp_mb", tmp_mb, 1, 65536),
 	};
+	enum { NBASE = sizeof base / sizeof base[0] };
+	struct conf_key keys[NBASE + CREDS_NKEYS];
+	memcpy(keys, base, sizeof base);
+	creds_keys(&c->creds, keys + NBASE);
 	int r = conf_load_file(path, keys, sizeof keys / sizeof keys[0], err, errlen);
 	if (r < 0)
 		return r;
@@ -143,7 +166,7 @@ int node_config_load(const char *path, struct node_config *c, char *err, size_t 
 		snprintf(err, errlen, "%s: %s", path, why);
 		return -EINVAL;
 	}
-	return 0;
+	return creds_check(&c->creds, path, strcmp(c->broker_kind, "kafka") == 0, err, errlen);
 }
 
 #undef STR

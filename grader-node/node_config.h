@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "creds.h"
+
 struct node_config {
 	/* [node] */
 	char id[65];
@@ -31,6 +33,7 @@ struct node_config {
 	char redis_address[300];
 	char redis_host[256]; /* redis_address split */
 	int redis_port;
+	struct creds creds; /* redis.user, redis.password_file, kafka.sasl_* ... */
 	/* [rlimits] */
 	long long rl_cpu, rl_nproc, rl_nofile, rl_as, rl_fsize, rl_stack;
 	/* [security] */
@@ -41,6 +44,11 @@ struct node_config {
 	long long timeout_s, max_timeout_s, memory_mb, max_memory_mb, output_kb, tmp_mb;
 };
 
+struct broker_auth;
+
+/* The credentials for the job queue of broker.kind (Redis's or Kafka's); the strings
+ * stay c's. */
+void node_config_broker_auth(const struct node_config *c, struct broker_auth *out);
 /* Fills in the documented defaults (node.id = host name; node.runtime and node.jail_lib =
  * the installed ones, or the source and build trees' when the binary runs from its build
  * directory). */

@@ -34,8 +34,8 @@ static void on_state(void *arg, bool up)
 		s->state_cb(s->state_arg, up);
 }
 
-struct store *store_new(struct event_base *base, const char *host, int port,
-                        store_state_cb state_cb, void *arg)
+struct store *store_new(struct event_base *base, const char *host, int port, const char *user,
+                        const char *password, store_state_cb state_cb, void *arg)
 {
 	struct store *s = calloc(1, sizeof *s);
 	if (!s)
@@ -49,6 +49,8 @@ struct store *store_new(struct event_base *base, const char *host, int port,
 		.ping_ms = STORE_PING_MS,
 		.backoff_min_ms = 100,
 		.backoff_max_ms = 5000,
+		.user = user,
+		.password = password,
 	};
 	s->c = rconn_new(base, &o, on_state, s);
 	if (!s->c) {

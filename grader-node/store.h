@@ -27,9 +27,10 @@ typedef void (*store_cb)(void *arg, struct redisReply *r, const char *err);
 /* Connection state changes: up after (re)connecting, down when it is lost. */
 typedef void (*store_state_cb)(void *arg, bool up);
 
-/* Starts connecting (never blocks). Returns NULL only on ENOMEM. */
-struct store *store_new(struct event_base *base, const char *host, int port,
-                        store_state_cb state_cb, void *arg);
+/* Starts connecting (never blocks). With a password (user may be NULL), every connection
+ * starts with AUTH (both copied). Returns NULL only on ENOMEM. */
+struct store *store_new(struct event_base *base, const char *host, int port, const char *user,
+                        const char *password, store_state_cb state_cb, void *arg);
 bool store_up(const struct store *s);
 /* Last connection error, for logs ("" if none). */
 const char *store_last_error(const struct store *s);

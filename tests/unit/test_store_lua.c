@@ -84,7 +84,7 @@ static int group_setup(void **state)
 		return -1;
 	}
 	base = event_base_new();
-	st = store_new(base, "127.0.0.1", port, NULL, NULL);
+	st = store_new(base, "127.0.0.1", port, NULL, NULL, NULL, NULL);
 	for (int i = 0; i < 200 && !store_up(st); i++)
 		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK), usleep(10000);
 	return store_up(st) ? 0 : -1;

@@ -1,0 +1,213 @@
+/* creds.c - see creds.h. */
+#include "creds.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+void creds_defaults(struct creds *c)
+{
+	memset(c, 0, sizeof *c);
+	snprintf(c->kafka_security_protocol, sizeof c->kafka_security_protocol, "PLAINTEXT");
+	snprintf(c->kafka_sasl_mechanism, sizeof c->kafka_sasl_mechanism, "SCRAM-SHA-512");
+}
+
+void creds_keys(struct creds *c, struct conf_key *k)
+{
+#define S(sec, key, field) \
+	(struct conf_key){ sec, key, CONF_STR, c->field, sizeof c->field, 0, 0 }
+	k[0] = S("redis", "user", redis_user);
+	k[1] = S("redis", "password_file", redis_password_file);
+	k[2] = S("kafka", "security_protocol", kafka_security_protocol);
+	k[3] = S("kafka", "sasl_mechanism", kafka_sasl_mechanism);
+	k[4] = S("kafka", "sasl_username", kafka_sasl_username);
+	k[5] = S("kafka", "sasl_password_file", kafka_sasl_password_file);
+	k[6] = S("kafka", "ssl_ca_file", kafka_ssl_ca_file);
+#undef S
+}
+
+bool creds_kafka_sasl(const struct creds *c)
+{
+	return !strcmp(c->kafka_security_protocol, "SASL_PLAINTEXT") ||
+	       !strcmp(c->kafka_security_protocol, "SASL_SSL");
+}
+
+static bool one_of(const char *v, const char *const *set)
+{
+	for (; *set; set++)
+		if (!strcmp(v, *set))
+			return true;
+	return false;
+}
+
+/* A user name Redis and Kafka both take as one token: no spaces, controls or quotes. */
+static bool user_ok(const char *u)
+{
+	if (!*u)
+		return false;
+	for (; *u; u++)
+		if ((unsigned char)*u <= ' ' || *u == '"' || *u == '\'' || *u == 0x7f)
+			return false;
+	return true;
+}
+
+int creds_password_load(const char *file, char *out, size_t outlen, char *err, size_t errlen)
+{
+	char buf[CREDS_PASSWORD_MAX + 2];
+	struct stat st;
+	size_t n = 0;
+	int r = 0;
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", file, strerror(-r));
+		return r;
+	}
+	if (fstat(fd, &st) != 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", file, strerror(-r));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		snprintf(err, errlen, "%s: not a regular file", file);
+		goto out;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		r = -EPERM;
+		snprintf(err, errlen,
+		         "%s: password file is accessible by group or others (mode %04o); run "
+		         "chmod 600 %s",
+		         file, (unsigned)(st.st_mode & 07777), file);
+		goto out;
+	}
+	for (;;) {
+		ssize_t got = read(fd, buf + n, sizeof buf - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			r = -errno;
+			snprintf(err, errlen, "%s: %s", file, strerror(-r));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+		if (n == sizeof buf)
+			break;
+	}
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	if (n == 0 || n > CREDS_PASSWORD_MAX || n >= outlen) {
+		r = -EINVAL;
+		snprintf(err, errlen, "%s: password must be one line of 1 to %d bytes", file,
+		         CREDS_PASSWORD_MAX);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] == '\n' || buf[i] == '\0') {
+			r = -EINVAL;
+			snprintf(err, errlen, "%s: password must be one line without NUL bytes",
+			         file);
+			goto out;
+		}
+	}
+	memcpy(out, buf, n);
+	out[n] = '\0';
+out:
+	OPENSSL_cleanse(buf, sizeof buf);
+	close(fd);
+	return r;
+}
+
+static int bad(const char *path, const char *sec, const char *key, char *err, size_t errlen,
+               const char *why)
+{
+	snprintf(err, errlen, "%s:%u: %s.%s: %s", path, conf_line_of(path, sec, key), sec, key,
+	         why);
+	return -EINVAL;
+}
+
+static int load_pw(const char *path, const char *sec, const char *key, const char *file,
+                   char *out, size_t outlen, char *err, size_t errlen)
+{
+	char why[PATH_MAX + 160];
+	int r = creds_password_load(file, out, outlen, why, sizeof why);
+	if (r < 0)
+		snprintf(err, errlen, "%s:%u: %s.%s: %s", path, conf_line_of(path, sec, key), sec,
+		         key, why);
+	return r;
+}
+
+int creds_check(struct creds *c, const char *path, bool kafka_used, char *err, size_t errlen)
+{
+	static const char *const protocols[] = { "PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL",
+		                                 NULL };
+	static const char *const mechanisms[] = { "SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN",
+		                                  NULL };
+	if (c->redis_user[0] && !user_ok(c->redis_user))
+		return bad(path, "redis", "user", err, errlen,
+		           "a user name without spaces, quotes or control characters");
+	if (c->redis_user[0] && !c->redis_password_file[0])
+		return bad(path, "redis", "user", err, errlen,
+		           "set redis.password_file too (a user needs its password)");
+	if (c->redis_password_file[0]) {
+		int r = load_pw(path, "redis", "password_file", c->redis_password_file,
+		                c->redis_password, sizeof c->redis_password, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	if (!one_of(c->kafka_security_protocol, protocols))
+		return bad(path, "kafka", "security_protocol", err, errlen,
+		           "expected PLAINTEXT, SASL_PLAINTEXT, SASL_SSL or SSL");
+	if (!one_of(c->kafka_sasl_mechanism, mechanisms))
+		return bad(path, "kafka", "sasl_mechanism", err, errlen,
+		           "expected SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN");
+	if (!kafka_used)
+		return 0;
+	if (creds_kafka_sasl(c)) {
+		if (!user_ok(c->kafka_sasl_username))
+			return bad(path, "kafka", "sasl_username", err, errlen,
+			           "required with a SASL security_protocol (no spaces or quotes)");
+		if (!c->kafka_sasl_password_file[0])
+			return bad(path, "kafka", "sasl_password_file", err, errlen,
+			           "required with a SASL security_protocol");
+		int r = load_pw(path, "kafka", "sasl_password_file", c->kafka_sasl_password_file,
+		                c->kafka_sasl_password, sizeof c->kafka_sasl_password, err,
+		                errlen);
+		if (r < 0)
+			return r;
+	} else if (c->kafka_sasl_username[0] || c->kafka_sasl_password_file[0]) {
+		return bad(path, "kafka", c->kafka_sasl_username[0] ? "sasl_username"
+		                                                    : "sasl_password_file",
+		           err, errlen,
+		           "only used with security_protocol SASL_PLAINTEXT or SASL_SSL; set "
+		           "that too, or remove this key");
+	}
+	if (c->kafka_ssl_ca_file[0]) {
+		if (strcmp(c->kafka_security_protocol, "SSL") &&
+		    strcmp(c->kafka_security_protocol, "SASL_SSL"))
+			return bad(path, "kafka", "ssl_ca_file", err, errlen,
+			           "only used with security_protocol SSL or SASL_SSL");
+		if (access(c->kafka_ssl_ca_file, R_OK) != 0) {
+			char why[PATH_MAX + 64];
+			snprintf(why, sizeof why, "%s: %s", c->kafka_ssl_ca_file, strerror(errno));
+			return bad(path, "kafka", "ssl_ca_file", err, errlen, why);
+		}
+	}
+	return 0;
+}
+
+void creds_wipe(struct creds *c)
+{
+	OPENSSL_cleanse(c->redis_password, sizeof c->redis_password);
+	OPENSSL_cleanse(c->kafka_sasl_password, sizeof c->kafka_sasl_password);
+}
