@@ -5,7 +5,8 @@
 #   hosts.sh up STATE NAME          copy of the base booted as NAME (systemd PID 1, sshd)
 #   hosts.sh kill STATE NAME        power cut: SIGKILL to the container's init
 #   hosts.sh start STATE NAME       boot NAME again from its disk (after kill)
-#   hosts.sh down STATE             stop every host, the proxy and the bridge; remove STATE
+#   hosts.sh down STATE             stop every host, the proxy and the bridge; remove the
+#                                   roots (STATE keeps the logs)
 # The hosts and their addresses are in STATE/hosts.list ("name address" per line, written
 # by the caller). Each host has: user `deploy` (sudo, the operator's ssh key), this
 # machine's CA certificates (the registries are reached through a TLS-intercepting proxy),
@@ -57,6 +58,11 @@ in_root() { chroot "$1" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "${@:
 base() {
   local pub=$1 root=$state/base
   if [ ! -f "$root/.fleet-base" ]; then
+    cache=${GRADEQ_FLEET_DEBOOTSTRAP_CACHE:-}   # a debootstrapped root kept by the caller
+    if [ -n "$cache" ] && [ -f "$cache/.debootstrapped" ] && [ ! -f "$root/.debootstrapped" ]; then
+      rm -rf "$root"
+      cp -a "$cache" "$root"
+    fi
     if [ ! -f "$root/.debootstrapped" ]; then
       rm -rf "$root"
       say "debootstrap $SUITE into $root"
@@ -90,6 +96,8 @@ EOF
 <settings><proxies><proxy><id>fleet</id><active>true</active><protocol>https</protocol>
 <host>$NET.1</host><port>$PROXY_PORT</port></proxy></proxies></settings>
 EOF
+    # throwaway hosts: dpkg need not fsync every file (as in container images)
+    echo force-unsafe-io >"$root/etc/dpkg/dpkg.cfg.d/fleet-unsafe-io"
     # the operator's account
     in_root "$root" useradd -m -s /bin/bash -G sudo deploy
     echo 'deploy ALL=(ALL) NOPASSWD:ALL' >"$root/etc/sudoers.d/deploy"
@@ -208,8 +216,8 @@ down() {
     rm -f "$state/proxy.pid"
   fi
   ip link show "$BRIDGE" >/dev/null 2>&1 && ip link del "$BRIDGE"
-  # any vb-* link of ours left behind by a killed nspawn goes with the bridge's ports
-  rm -rf "$state"
+  # the roots and caches go; the logs stay for a look after a failure
+  rm -rf "$state/hosts" "$state/base" "$state/debcache"
 }
 
 case "$cmd" in

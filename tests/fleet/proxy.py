@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CACHE = ""
 CACHE_LOCK = threading.Lock()
+INFLIGHT: dict[str, threading.Event] = {}  # cacheable URL -> set when its download ends
 HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authorization", "te",
        "trailers", "transfer-encoding", "upgrade"}
 
@@ -80,8 +81,29 @@ class Handler(BaseHTTPRequestHandler):
         if u.scheme != "http" or not u.hostname:
             self.send_error(400, "absolute http:// URL expected")
             return
-        cp = cache_path(url)
-        if cp and not head and os.path.exists(cp):
+        cp = cache_path(url) if not head else None
+        mine = None
+        while cp:  # one download per package: later askers wait for the first
+            with CACHE_LOCK:
+                if os.path.exists(cp):
+                    break
+                ev = INFLIGHT.get(url)
+                if ev is None:
+                    mine = INFLIGHT[url] = threading.Event()
+                    break
+            ev.wait(600)
+            if not os.path.exists(cp):
+                cp = None  # the first download failed: fetch this one uncached
+        try:
+            self.fetch(url, u, head, cp, mine)
+        finally:
+            if mine:
+                with CACHE_LOCK:
+                    del INFLIGHT[url]
+                mine.set()
+
+    def fetch(self, url, u, head, cp, mine):
+        if cp and not mine and os.path.exists(cp):
             size = os.path.getsize(cp)
             self.send_response(200)
             self.send_header("Content-Type", "application/vnd.debian.binary-package")
@@ -112,7 +134,7 @@ class Handler(BaseHTTPRequestHandler):
         if head:
             return
         tmp = None
-        if cp and r.status == 200:
+        if cp and mine and r.status == 200:
             tmp = open(f"{cp}.{threading.get_ident()}.part", "wb")
         ok = True
         try:
