@@ -542,7 +542,9 @@ static bool run_publish(struct rbroker *rb, struct rcmd *c)
 		e->retriable = is_err(r, "OOM") || is_err(r, "LOADING") || is_err(r, "BUSY");
 		e->text = strdup(r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 	} else {
-		rb->dirty = true;
+		/* only members trim (after their acks): a producer's Redis user may add jobs but
+		 * never remove any (security/redis-users.acl.in) */
+		rb->dirty = rb->base.consumer;
 	}
 	if (r)
 		freeReplyObject(r);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
@@ -210,4 +211,52 @@ void creds_wipe(struct creds *c)
 {
 	OPENSSL_cleanse(c->redis_password, sizeof c->redis_password);
 	OPENSSL_cleanse(c->kafka_sasl_password, sizeof c->kafka_sasl_password);
+}
+
+int creds_from_env(struct creds *c, char *err, size_t errlen)
+{
+	struct {
+		const char *var;
+		char *dst;
+		size_t len;
+	} vars[] = {
+		{ "GRADEQ_REDIS_USER", c->redis_user, sizeof c->redis_user },
+		{ "GRADEQ_REDIS_PASSWORD_FILE", c->redis_password_file,
+		  sizeof c->redis_password_file },
+		{ "GRADEQ_KAFKA_SECURITY_PROTOCOL", c->kafka_security_protocol,
+		  sizeof c->kafka_security_protocol },
+		{ "GRADEQ_KAFKA_SASL_MECHANISM", c->kafka_sasl_mechanism,
+		  sizeof c->kafka_sasl_mechanism },
+		{ "GRADEQ_KAFKA_SASL_USERNAME", c->kafka_sasl_username,
+		  sizeof c->kafka_sasl_username },
+		{ "GRADEQ_KAFKA_SASL_PASSWORD_FILE", c->kafka_sasl_password_file,
+		  sizeof c->kafka_sasl_password_file },
+		{ "GRADEQ_KAFKA_SSL_CA_FILE", c->kafka_ssl_ca_file, sizeof c->kafka_ssl_ca_file },
+	};
+	creds_defaults(c);
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+		const char *v = getenv(vars[i].var);
+		if (!v || !*v)
+			continue;
+		if (strlen(v) >= vars[i].len) {
+			snprintf(err, errlen, "%s: too long", vars[i].var);
+			return -EINVAL;
+		}
+		snprintf(vars[i].dst, vars[i].len, "%s", v);
+	}
+	char why[PATH_MAX + 200];
+	int r;
+	if (c->redis_password_file[0] &&
+	    (r = creds_password_load(c->redis_password_file, c->redis_password,
+	                             sizeof c->redis_password, why, sizeof why)) < 0) {
+		snprintf(err, errlen, "GRADEQ_REDIS_PASSWORD_FILE: %s", why);
+		return r;
+	}
+	if (c->kafka_sasl_password_file[0] &&
+	    (r = creds_password_load(c->kafka_sasl_password_file, c->kafka_sasl_password,
+	                             sizeof c->kafka_sasl_password, why, sizeof why)) < 0) {
+		snprintf(err, errlen, "GRADEQ_KAFKA_SASL_PASSWORD_FILE: %s", why);
+		return r;
+	}
+	return 0;
 }

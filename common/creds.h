@@ -44,3 +44,9 @@ bool creds_kafka_sasl(const struct creds *c);
 int creds_password_load(const char *file, char *out, size_t outlen, char *err, size_t errlen);
 /* Wipes the passwords held in c. */
 void creds_wipe(struct creds *c);
+/* For tools run beside a cluster (`scripts/cluster env` exports these): fills c from
+ * GRADEQ_REDIS_USER, GRADEQ_REDIS_PASSWORD_FILE, GRADEQ_KAFKA_SECURITY_PROTOCOL,
+ * GRADEQ_KAFKA_SASL_MECHANISM, GRADEQ_KAFKA_SASL_USERNAME,
+ * GRADEQ_KAFKA_SASL_PASSWORD_FILE, GRADEQ_KAFKA_SSL_CA_FILE (unset: none) and reads the
+ * password files. Returns 0 or a negative errno with "VARIABLE: reason" in err. */
+int creds_from_env(struct creds *c, char *err, size_t errlen);

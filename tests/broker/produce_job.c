@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "creds.h"
 #include "broker.h"
 #include "bundle.h"
 #include "codec.h"
@@ -248,6 +249,34 @@ int main(int argc, char **argv)
 		                                      : "gradeq.jobs",
 		                     .group = redis ? "gradeq-graders" : NULL,
 		                     .client_id = "produce_job" };
+	/* credentials: the environment `scripts/cluster env` prints (GRADEQ_REDIS_*,
+	 * GRADEQ_KAFKA_*), or user:password@ before --redis's host:port */
+	struct creds cr;
+	if (creds_from_env(&cr, err, sizeof err) < 0) {
+		fprintf(stderr, "produce_job: %s\n", err);
+		return 1;
+	}
+	if (redis && strchr(redis, '@')) {
+		const char *at = strrchr(redis, '@'), *colon = memchr(redis, ':', (size_t)(at - redis));
+		if (!colon) {
+			fprintf(stderr, "produce_job: --redis USER:PASSWORD@HOST:PORT\n");
+			return 1;
+		}
+		snprintf(cr.redis_user, sizeof cr.redis_user, "%.*s", (int)(colon - redis), redis);
+		snprintf(cr.redis_password, sizeof cr.redis_password, "%.*s",
+		         (int)(at - colon - 1), colon + 1);
+		cfg.brokers = at + 1;
+	}
+	bool sasl = creds_kafka_sasl(&cr);
+	cfg.auth = redis ? (struct broker_auth){ .user = cr.redis_user,
+		                                 .password = cr.redis_password }
+	                 : (struct broker_auth){
+		                   .security_protocol = cr.kafka_security_protocol,
+		                   .sasl_mechanism = sasl ? cr.kafka_sasl_mechanism : NULL,
+		                   .user = sasl ? cr.kafka_sasl_username : NULL,
+		                   .password = sasl ? cr.kafka_sasl_password : NULL,
+		                   .ssl_ca_file = cr.kafka_ssl_ca_file[0] ? cr.kafka_ssl_ca_file : NULL,
+	                   };
 	struct broker *b = redis ? broker_redis_producer_new(&cfg, err, sizeof err)
 	                         : broker_kafka_producer_new(&cfg, err, sizeof err);
 	if (!b) {

@@ -61,6 +61,29 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dlq_read: %s\n", err);
 		return 1;
 	}
+	/* SASL credentials as `scripts/cluster env` exports them (the admin principal) */
+	const char *sec = getenv("GRADEQ_KAFKA_SECURITY_PROTOCOL");
+	const char *pwf = getenv("GRADEQ_KAFKA_SASL_PASSWORD_FILE");
+	if (sec && *sec && strncmp(sec, "SASL_", 5) == 0 && pwf) {
+		char pw[256] = "";
+		FILE *f = fopen(pwf, "r");
+		if (!f || !fgets(pw, sizeof pw, f)) {
+			fprintf(stderr, "dlq_read: %s: cannot read\n", pwf);
+			return 1;
+		}
+		fclose(f);
+		pw[strcspn(pw, "\n")] = '\0';
+		const char *mech = getenv("GRADEQ_KAFKA_SASL_MECHANISM");
+		const char *user = getenv("GRADEQ_KAFKA_SASL_USERNAME");
+		if (rd_kafka_conf_set(conf, "security.protocol", sec, err, sizeof err) ||
+		    rd_kafka_conf_set(conf, "sasl.mechanisms", mech ? mech : "SCRAM-SHA-512", err,
+		                      sizeof err) ||
+		    rd_kafka_conf_set(conf, "sasl.username", user ? user : "", err, sizeof err) ||
+		    rd_kafka_conf_set(conf, "sasl.password", pw, err, sizeof err)) {
+			fprintf(stderr, "dlq_read: %s\n", err);
+			return 1;
+		}
+	}
 	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
 	if (!rk) {
 		fprintf(stderr, "dlq_read: %s\n", err);

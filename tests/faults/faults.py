@@ -72,6 +72,11 @@ def fail(msg: str) -> None:
 class Redis:
     def __init__(self, url: str):
         hp = url.split("://", 1)[-1]
+        # redis://USER:PASSWORD@HOST:PORT (scripts/cluster env: the admin user)
+        self.auth: list[str] = []
+        if "@" in hp:
+            cred, hp = hp.rsplit("@", 1)
+            self.auth = ["AUTH", *cred.split(":", 1)]
         self.host, port = hp.rsplit(":", 1)
         self.port = int(port)
         self.sock: socket.socket | None = None
@@ -80,6 +85,16 @@ class Redis:
     def _connect(self) -> None:
         self.sock = socket.create_connection((self.host, self.port), timeout=10)
         self.buf = b""
+        if self.auth:
+            self.sock.sendall(b"".join([b"*%d\r\n" % len(self.auth)] +
+                                       [b"$%d\r\n%s\r\n" % (len(a.encode()), a.encode())
+                                        for a in self.auth]))
+            try:
+                self._reply()  # RuntimeError on WRONGPASS
+            except (OSError, ConnectionError, RuntimeError):
+                self.sock.close()
+                self.sock = None
+                raise
 
     def _line(self) -> bytes:
         while b"\r\n" not in self.buf:

@@ -85,7 +85,7 @@ class Api:
 
     def redis(self, *args: str) -> str:
         url = self.env["REDIS_URL"]
-        return subprocess.run(["redis-cli", "-u", url, "--raw", *args], check=True,
+        return subprocess.run(["redis-cli", "--no-auth-warning", "-u", url, "--raw", *args], check=True,
                               capture_output=True, text=True).stdout
 
 

@@ -46,8 +46,7 @@ fixture_up() {
 
 # Redis CLI against the fixture's Redis: fixture_redis HGETALL gq:sub:ID
 fixture_redis() {
-	local hp=${REDIS_URL#redis://}
-	redis-cli -h "${hp%:*}" -p "${hp##*:}" "$@"
+	redis-cli --no-auth-warning -u "$REDIS_URL" "$@"
 }
 
 # A background process that outlives a SIGKILLed test: it polls the test's pid and takes

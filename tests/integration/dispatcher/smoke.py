@@ -84,7 +84,14 @@ def bundle(files: dict) -> bytes:
 
 def main():
     binary = sys.argv[1]
-    redis = os.environ["REDIS_URL"].removeprefix("redis://")
+    redis = os.environ["REDIS_URL"].removeprefix("redis://").rsplit("@", 1)[-1]
+    # the dispatcher's own credentials, as scripts/cluster writes them (GRADEQ_CREDS)
+    creds = os.environ.get("GRADEQ_CREDS")
+    rauth = (f"user = gradeq-dispatcher\npassword_file = {creds}/redis/gradeq-dispatcher.pw\n"
+             if creds else "")
+    kauth = (f"security_protocol = SASL_PLAINTEXT\nsasl_username = gradeq-dispatcher\n"
+             f"sasl_password_file = {creds}/kafka/gradeq-dispatcher.pw\n"
+             if creds and os.environ.get("GRADEQ_KAFKA_SECURITY_PROTOCOL") else "")
     broker = os.environ.get("GRADEQ_BROKER", "redis")
     kafka = os.environ.get("KAFKA_BROKERS", "127.0.0.1:9092")
     tmp = tempfile.mkdtemp(prefix="disp-smoke-")
@@ -98,7 +105,7 @@ def main():
     with open(conf, "w") as f:
         f.write(f"[dispatcher]\nlisten = 127.0.0.1:{port}\nsecret_file = {sp}\nmax_body_kb = 64\n"
                 f"[broker]\nkind = {broker}\n"
-                f"[kafka]\nbrokers = {kafka}\n[redis]\naddress = {redis}\n")
+                f"[kafka]\nbrokers = {kafka}\n{kauth}[redis]\naddress = {redis}\n{rauth}")
     log = open(os.path.join(tmp, "dispatcher.log"), "w")
     proc = subprocess.Popen([binary, "-c", conf], stderr=log)
     try:
