@@ -154,6 +154,21 @@ class Fleet:
             "mkdir -p -m 0700 ~/.ssh && ssh-keygen -q -t ed25519 -N '' -f ~/.ssh/id_ed25519 && "
             "printf 'Host %s.*\\n  StrictHostKeyChecking accept-new\\n' " + NET + " > ~/.ssh/config")
 
+    def lint(self):
+        p = self.as_operator("cd gradeq/ansible && ansible-lint --nocolor -q", check=False)
+        if p.returncode != 0:
+            raise Fail(f"ansible-lint reports findings:\n{p.stdout[-3000:]}{p.stderr[-2000:]}")
+
+    def doors(self):
+        """Redis across hosts: no credentials -> refused; the read-only user cannot write."""
+        base = ["redis-cli", "--no-auth-warning", "-h", HOSTS["fleet1"]]
+        anon = run([*base, "GET", "gq:courses"], check=False).stdout + ""
+        ro = run([*base, "--user", "gradeq-reader", "SET", "gq:courses", "x"], check=False,
+                 env={**os.environ, "REDISCLI_AUTH": self.vault["vault_redis_reader_password"]}).stdout
+        if "NOAUTH" not in anon or "NOPERM" not in ro:
+            raise Fail(f"Redis let in a client it should refuse: anonymous {anon!r}, reader SET {ro!r}")
+        log(f"Redis across hosts: anonymous -> {anon.strip()[:40]}; reader SET -> {ro.strip()[:40]}")
+
     def build_hosts(self, names):
         (self.state / "hosts.list").write_text(
             "".join(f"{n} {a}\n" for n, a in HOSTS.items()))
@@ -264,11 +279,17 @@ git -C .. archive -o ansible/gradeq-src.tar.gz HEAD
                                       stderr=subprocess.PIPE, text=True)
                  for ex in EXERCISES}
         graded = {}
-        for ex, p in procs.items():
-            out, err = p.communicate(timeout=1000)
-            if p.returncode != 0:
-                raise Fail(f"batch {course}/{ex} failed ({p.returncode}): {err[-1500:]}")
-            graded[ex] = {row["student"]: row for row in json.loads(out)}
+        try:
+            for ex, p in procs.items():
+                out, err = p.communicate(timeout=1000)
+                if p.returncode != 0:
+                    raise Fail(f"batch {course}/{ex} failed ({p.returncode}): {err[-1500:]}")
+                graded[ex] = {row["student"]: row for row in json.loads(out)}
+        finally:
+            for p in procs.values():
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
         secs = time.monotonic() - t
         self.check(course, graded)
         return secs
@@ -395,6 +416,8 @@ def main() -> int:
     try:
         f.prepare()
         f.submissions()
+        step = "ansible-lint"
+        f.lint()
         step = "hosts"
         t = time.monotonic()
         f.build_hosts(["fleet1", "fleet2", "fleet3"])
@@ -412,6 +435,7 @@ def main() -> int:
         figure(f"second run: changed=0 on {len(recap)} hosts ({secs:.0f} s)")
         step = "token"
         f.token()
+        f.doors()
         step = "batch"
         secs = f.batch("fleet1")
         n = f.students * len(EXERCISES)
