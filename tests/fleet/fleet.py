@@ -26,11 +26,13 @@ build (GRADEQ_BUILD, default build/) for the local CLI and the grading venv for 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import pwd
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -402,10 +404,22 @@ def main() -> int:
     ap.add_argument("--state", default=os.environ.get("GRADEQ_FLEET_STATE", "/var/tmp/gradeq-fleet"))
     ap.add_argument("--students", type=int, default=int(os.environ.get("GRADEQ_FLEET_STUDENTS", "30")))
     ap.add_argument("--keep", action="store_true", help="leave the hosts up (debugging)")
+    ap.add_argument("--deadline", type=int, default=int(os.environ.get("GRADEQ_FLEET_DEADLINE", "1500")),
+                    help="seconds after which the run fails (and still tears down)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         print("fleet: FAIL: needs root (it builds containers and a bridge)", file=sys.stderr)
         return 1
+    # one fleet at a time on a machine: the bridge and its addresses are fixed
+    lock = open("/run/gradeq-fleet.lock", "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+
+    def stop(signum, _frame):
+        raise Fail(f"signal {signum} (deadline {a.deadline} s, or stopped)")
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGALRM, stop)
+    signal.alarm(a.deadline)
     state = Path(a.state)
     if state.exists():  # a previous run that was not torn down
         subprocess.run([str(HOSTS_SH), "down", str(state)])
@@ -484,6 +498,8 @@ def main() -> int:
         print(f"fleet: FAIL at {step}: {type(e).__name__}: {e}", flush=True)
         return 1
     finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if not a.keep:
             t = time.monotonic()
             subprocess.run([str(HOSTS_SH), "down", str(state)])

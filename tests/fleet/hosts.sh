@@ -216,8 +216,15 @@ down() {
     rm -f "$state/proxy.pid"
   fi
   ip link show "$BRIDGE" >/dev/null 2>&1 && ip link del "$BRIDGE"
-  # the roots and caches go; the logs stay for a look after a failure
-  rm -rf "$state/hosts" "$state/base" "$state/debcache"
+  # the roots and caches go (deleted in the background: millions of small files); the
+  # logs stay for a look after a failure
+  local trash
+  cp "$state"/hosts/*.log "$state/" 2>/dev/null || true
+  trash=$(mktemp -d "$(dirname "$state")/.gradeq-fleet-trash.XXXXXX")
+  for d in hosts base debcache; do
+    [ -e "$state/$d" ] && mv "$state/$d" "$trash/"
+  done
+  setsid nice ionice -c3 rm -rf "$trash" </dev/null >/dev/null 2>&1 &
 }
 
 case "$cmd" in
