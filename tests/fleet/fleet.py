@@ -211,12 +211,9 @@ cp group_vars/all.yml.example group_vars/all/main.yml
 ./gen-vault > group_vars/all/vault.yml 2> cluster-id.txt
 cid=$(sed -n 's/^kafka_cluster_id.*: //p' cluster-id.txt)
 sed -i "s/^kafka_cluster_id: .*/kafka_cluster_id: \\"$cid\\"/" group_vars/all/main.yml
-cat >> group_vars/all/main.yml <<'EOF'
 # this fleet: small hosts, the API on the private address
-kafka_heap: 384m
-kafka_num_partitions: 12
-dispatcher_listen: "0.0.0.0:8080"
-EOF
+sed -i -e 's/^kafka_heap: .*/kafka_heap: 384m/' -e 's/^kafka_num_partitions: .*/kafka_num_partitions: 12/' \
+    -e 's/^dispatcher_listen: .*/dispatcher_listen: "0.0.0.0:8080"/' group_vars/all/main.yml
 cp group_vars/all/vault.yml ~/vault.plain
 python3 -c 'import secrets; print(secrets.token_hex(16))' > ~/.vault-pass
 chmod 600 ~/.vault-pass
@@ -402,7 +399,7 @@ def parse_recap(out: str) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--state", default=os.environ.get("GRADEQ_FLEET_STATE", "/var/tmp/gradeq-fleet"))
-    ap.add_argument("--students", type=int, default=int(os.environ.get("GRADEQ_FLEET_STUDENTS", "30")))
+    ap.add_argument("--students", type=int, default=int(os.environ.get("GRADEQ_FLEET_STUDENTS", "20")))
     ap.add_argument("--keep", action="store_true", help="leave the hosts up (debugging)")
     ap.add_argument("--deadline", type=int, default=int(os.environ.get("GRADEQ_FLEET_DEADLINE", "1500")),
                     help="seconds after which the run fails (and still tears down)")
@@ -434,8 +431,9 @@ def main() -> int:
         f.lint()
         step = "hosts"
         t = time.monotonic()
-        f.build_hosts(["fleet1", "fleet2", "fleet3"])
-        figure(f"hosts: 3 containers booted in {time.monotonic() - t:.0f} s")
+        # fleet4 boots now too (idle, not in the inventory until "add node")
+        f.build_hosts(["fleet1", "fleet2", "fleet3", "fleet4"])
+        figure(f"hosts: 4 containers booted in {time.monotonic() - t:.0f} s")
         step = "README steps"
         f.readme_steps(["fleet2", "fleet3"])
         step = "deploy"
@@ -455,7 +453,6 @@ def main() -> int:
         n = f.students * len(EXERCISES)
         figure(f"batch: {n} submissions across 2 graders in {secs:.0f} s, = oracle, 0 lost, 0 duplicated")
         step = "add node"
-        f.build_hosts(["fleet4"])
         f.set_graders(["fleet2", "fleet3", "fleet4"])
         secs, recap = f.playbook("--limit", "fleet4", log_name="add-node")
         bsecs = f.batch("fleet2")
