@@ -401,7 +401,7 @@ def main() -> int:
     ap.add_argument("--state", default=os.environ.get("GRADEQ_FLEET_STATE", "/var/tmp/gradeq-fleet"))
     ap.add_argument("--students", type=int, default=int(os.environ.get("GRADEQ_FLEET_STUDENTS", "20")))
     ap.add_argument("--keep", action="store_true", help="leave the hosts up (debugging)")
-    ap.add_argument("--deadline", type=int, default=int(os.environ.get("GRADEQ_FLEET_DEADLINE", "1500")),
+    ap.add_argument("--deadline", type=int, default=int(os.environ.get("GRADEQ_FLEET_DEADLINE", "2400")),
                     help="seconds after which the run fails (and still tears down)")
     a = ap.parse_args()
     if os.geteuid() != 0:
