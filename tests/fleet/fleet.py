@@ -170,6 +170,17 @@ class Fleet:
         if "NOAUTH" not in anon or "NOPERM" not in ro:
             raise Fail(f"Redis let in a client it should refuse: anonymous {anon!r}, reader SET {ro!r}")
         log(f"Redis across hosts: anonymous -> {anon.strip()[:40]}; reader SET -> {ro.strip()[:40]}")
+        # Kafka, from another broker host's view (the advertised names resolve there)
+        shutil.copy(HERE / "KafkaDoors.java", self.home / "KafkaDoors.java")
+        run(["chown", f"{OPERATOR}:{OPERATOR}", str(self.home / "KafkaDoors.java")])
+        self.as_operator(f"scp -q -o BatchMode=yes ~/KafkaDoors.java deploy@{HOSTS['fleet2']}:")
+        p = self.ssh("fleet2", "java -cp '/opt/gradeq/kafka/libs/*' KafkaDoors.java fleet1:9092 "
+                     f"gradeq.jobs gradeq-graders {self.vault['vault_kafka_node_password']} "
+                     f"{self.vault['vault_kafka_dispatcher_password']}", check=False)
+        if p.returncode != 0:
+            raise Fail(f"Kafka let in a client it should refuse:\n{p.stdout}{p.stderr[-1500:]}")
+        for line in p.stdout.splitlines():
+            log(f"Kafka: {line[:150]}")
 
     def build_hosts(self, names):
         (self.state / "hosts.list").write_text(
