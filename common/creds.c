@@ -21,8 +21,7 @@ void creds_defaults(struct creds *c)
 
 void creds_keys(struct creds *c, struct conf_key *k)
 {
-#define S(sec, key, field) \
-	(struct conf_key){ sec, key, CONF_STR, c->field, sizeof c->field, 0, 0 }
+#define S(sec, key, field) (struct conf_key){ sec, key, CONF_STR, c->field, sizeof c->field, 0, 0 }
 	k[0] = S("redis", "user", redis_user);
 	k[1] = S("redis", "password_file", redis_password_file);
 	k[2] = S("kafka", "security_protocol", kafka_security_protocol);
@@ -137,8 +136,8 @@ static int bad(const char *path, const char *sec, const char *key, char *err, si
 	return -EINVAL;
 }
 
-static int load_pw(const char *path, const char *sec, const char *key, const char *file,
-                   char *out, size_t outlen, char *err, size_t errlen)
+static int load_pw(const char *path, const char *sec, const char *key, const char *file, char *out,
+                   size_t outlen, char *err, size_t errlen)
 {
 	char why[PATH_MAX + 160];
 	int r = creds_password_load(file, out, outlen, why, sizeof why);
@@ -152,8 +151,7 @@ int creds_check(struct creds *c, const char *path, bool kafka_used, char *err, s
 {
 	static const char *const protocols[] = { "PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL",
 		                                 NULL };
-	static const char *const mechanisms[] = { "SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN",
-		                                  NULL };
+	static const char *const mechanisms[] = { "SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN", NULL };
 	if (c->redis_user[0] && !user_ok(c->redis_user))
 		return bad(path, "redis", "user", err, errlen,
 		           "a user name without spaces, quotes or control characters");
@@ -182,14 +180,13 @@ int creds_check(struct creds *c, const char *path, bool kafka_used, char *err, s
 			return bad(path, "kafka", "sasl_password_file", err, errlen,
 			           "required with a SASL security_protocol");
 		int r = load_pw(path, "kafka", "sasl_password_file", c->kafka_sasl_password_file,
-		                c->kafka_sasl_password, sizeof c->kafka_sasl_password, err,
-		                errlen);
+		                c->kafka_sasl_password, sizeof c->kafka_sasl_password, err, errlen);
 		if (r < 0)
 			return r;
 	} else if (c->kafka_sasl_username[0] || c->kafka_sasl_password_file[0]) {
-		return bad(path, "kafka", c->kafka_sasl_username[0] ? "sasl_username"
-		                                                    : "sasl_password_file",
-		           err, errlen,
+		return bad(path, "kafka",
+		           c->kafka_sasl_username[0] ? "sasl_username" : "sasl_password_file", err,
+		           errlen,
 		           "only used with security_protocol SASL_PLAINTEXT or SASL_SSL; set "
 		           "that too, or remove this key");
 	}

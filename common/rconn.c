@@ -236,8 +236,8 @@ struct rconn *rconn_new(struct event_base *base, const struct rconn_opts *o,
 	c->o.password = c->password;
 	c->ev_reconnect = evtimer_new(base, connect_now, c);
 	c->ev_watchdog = event_new(base, -1, EV_PERSIST, watchdog, c);
-	if (!c->host || !c->ev_reconnect || !c->ev_watchdog ||
-	    (o->user && *o->user && !c->user) || (o->password && *o->password && !c->password)) {
+	if (!c->host || !c->ev_reconnect || !c->ev_watchdog || (o->user && *o->user && !c->user) ||
+	    (o->password && *o->password && !c->password)) {
 		rconn_free(c);
 		return NULL;
 	}

@@ -23,8 +23,8 @@ struct rconn_opts {
 	int cmd_timeout_ms;                 /* > 0 */
 	int ping_ms;                        /* idle PING period; 0: none */
 	int backoff_min_ms, backoff_max_ms; /* reconnect delays (0: 100 and 5000) */
-	const char *user;     /* copied; NULL or "": AUTH with the password alone */
-	const char *password; /* copied, wiped on free; NULL or "": no AUTH */
+	const char *user;                   /* copied; NULL or "": AUTH with the password alone */
+	const char *password;               /* copied, wiped on free; NULL or "": no AUTH */
 };
 
 /* r is the reply (it may be an error reply: REDIS_REPLY_ERROR), or NULL when none came:

@@ -37,7 +37,8 @@ static void on_ack(void *opaque, int err, bool retriable, const char *reason)
 static void usage(void)
 {
 	fprintf(stderr,
-	        "usage: produce_job -b BROKERS | --redis HOST:PORT [-t TOPIC] --id ID --course C\n"
+	        "usage: produce_job -b BROKERS | --redis HOST:PORT [-t TOPIC] [-X K=V] --id ID "
+	        "--course C\n"
 	        "         --exercise E\n"
 	        "         --student S --source FILE --tests-hash HASH [--attempt N] [--retry N]\n"
 	        "         [--max-points X] [--timeout S] [--memory MB] [--safety]\n"
@@ -91,7 +92,7 @@ int main(int argc, char **argv)
 		O_OVERSIZE,
 		O_SCHEMA,
 		O_PACK,
-		O_REDIS
+		O_REDIS,
 	};
 	static const struct option opts[] = {
 		{ "brokers", required_argument, NULL, 'b' },
@@ -113,11 +114,14 @@ int main(int argc, char **argv)
 		{ "schema", required_argument, NULL, O_SCHEMA },
 		{ "pack", no_argument, NULL, O_PACK },
 		{ "redis", required_argument, NULL, O_REDIS },
+		{ "prop", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, bad = 0;
-	while ((c = getopt_long(argc, argv, "b:t:h", opts, NULL)) != -1) {
+	static const char *props[33];
+	size_t nprops = 0;
+	while ((c = getopt_long(argc, argv, "b:t:X:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			brokers = optarg;
@@ -125,6 +129,17 @@ int main(int argc, char **argv)
 		case 't':
 			topic = optarg;
 			break;
+		case 'X': { /* -X key=value: an adapter property (librdkafka's name) */
+			char *eq = strchr(optarg, '=');
+			if (!eq || nprops + 3 > sizeof props / sizeof props[0]) {
+				bad = 1;
+				break;
+			}
+			*eq = '\0';
+			props[nprops++] = optarg;
+			props[nprops++] = eq + 1;
+			break;
+		}
 		case O_ID:
 			id = optarg;
 			break;
@@ -248,7 +263,8 @@ int main(int argc, char **argv)
 		                              : redis ? "gq:jobs"
 		                                      : "gradeq.jobs",
 		                     .group = redis ? "gradeq-graders" : NULL,
-		                     .client_id = "produce_job" };
+		                     .client_id = "produce_job",
+		                     .props = nprops ? props : NULL };
 	/* credentials: the environment `scripts/cluster env` prints (GRADEQ_REDIS_*,
 	 * GRADEQ_KAFKA_*), or user:password@ before --redis's host:port */
 	struct creds cr;
@@ -257,26 +273,28 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (redis && strchr(redis, '@')) {
-		const char *at = strrchr(redis, '@'), *colon = memchr(redis, ':', (size_t)(at - redis));
+		const char *at = strrchr(redis, '@'),
+			   *colon = memchr(redis, ':', (size_t)(at - redis));
 		if (!colon) {
 			fprintf(stderr, "produce_job: --redis USER:PASSWORD@HOST:PORT\n");
 			return 1;
 		}
 		snprintf(cr.redis_user, sizeof cr.redis_user, "%.*s", (int)(colon - redis), redis);
-		snprintf(cr.redis_password, sizeof cr.redis_password, "%.*s",
-		         (int)(at - colon - 1), colon + 1);
+		snprintf(cr.redis_password, sizeof cr.redis_password, "%.*s", (int)(at - colon - 1),
+		         colon + 1);
 		cfg.brokers = at + 1;
 	}
 	bool sasl = creds_kafka_sasl(&cr);
-	cfg.auth = redis ? (struct broker_auth){ .user = cr.redis_user,
-		                                 .password = cr.redis_password }
-	                 : (struct broker_auth){
-		                   .security_protocol = cr.kafka_security_protocol,
-		                   .sasl_mechanism = sasl ? cr.kafka_sasl_mechanism : NULL,
-		                   .user = sasl ? cr.kafka_sasl_username : NULL,
-		                   .password = sasl ? cr.kafka_sasl_password : NULL,
-		                   .ssl_ca_file = cr.kafka_ssl_ca_file[0] ? cr.kafka_ssl_ca_file : NULL,
-	                   };
+	cfg.auth =
+		redis ? (struct broker_auth){ .user = cr.redis_user, .password = cr.redis_password }
+		      : (struct broker_auth){
+				.security_protocol = cr.kafka_security_protocol,
+				.sasl_mechanism = sasl ? cr.kafka_sasl_mechanism : NULL,
+				.user = sasl ? cr.kafka_sasl_username : NULL,
+				.password = sasl ? cr.kafka_sasl_password : NULL,
+				.ssl_ca_file =
+					cr.kafka_ssl_ca_file[0] ? cr.kafka_ssl_ca_file : NULL,
+			};
 	struct broker *b = redis ? broker_redis_producer_new(&cfg, err, sizeof err)
 	                         : broker_kafka_producer_new(&cfg, err, sizeof err);
 	if (!b) {

@@ -29,7 +29,8 @@ def test_wrongtype_source_ends_in_error(api, tmp_path):
     r = subprocess.run([str(produce), *to, "--id", sid,
                         "--course", COURSE, "--exercise", EX, "--student", "wrongtype",
                         "--source", str(SRC), "--tests-hash", tests_hash],
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, **api.env))  # the cluster's admin credentials
     assert r.returncode == 0, r.stderr
     status = err = ""
     deadline = time.monotonic() + 90
