@@ -420,7 +420,13 @@ def main() -> int:
         return 1
     # one fleet at a time on a machine: the bridge and its addresses are fixed
     lock = open("/run/gradeq-fleet.lock", "w")
-    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("fleet: another fleet run holds /run/gradeq-fleet.lock; waiting", flush=True)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    global T0
+    T0 = time.monotonic()  # the wall time counts from here, not from a wait for the lock
 
     def stop(signum, _frame):
         raise Fail(f"signal {signum} (deadline {a.deadline} s, or stopped)")
