@@ -288,7 +288,7 @@ CASES = {
                   "fib loops forever when called"),
     "syntax_error": (("c", "syntax", "c", "c"), ("c", "syntax", "c", "c"), None,
                      "a syntax error in Q2's cell"),
-    "empty": (None, None, None, "an empty file"),
+    "empty": (None, None, None, "an empty file (one newline)"),
 }
 
 
@@ -303,8 +303,8 @@ def main(argv: list[str]) -> int:
         source = f.read()
     cases = {}
     for name, (answers, honest, edit, what) in CASES.items():
-        if answers is None:
-            sub = hon = ""
+        if answers is None:  # (a 0-byte file is refused at submission: one newline)
+            sub = hon = "\n"
         else:
             sub = strip_hidden(with_answers(source, answers, keep_markers=False))
             if edit is not None:

@@ -187,8 +187,23 @@ class Source:
                    for r in c.refs):
                 self.trusted.add(i)
         self.by = by
-        self.static_keys = {mog_source.question_key(lab) for c in self.checks
-                            for _, lab, _ in (mog_source.static_items(c.code) or []) if lab}
+        # each key's total item weight, from the source text when every check cell is
+        # straight-line (the weights then need no run: `gradeq grade` without a published
+        # list scores as a node does)
+        self.static_total: dict[str, float] | None = {}
+        for c in self.checks:
+            st = mog_source.static_items(c.code)
+            if st is None or any(lab is None for _, lab, _ in st):
+                self.static_total = None
+                break
+            for _, lab, ws in st:
+                k = mog_source.question_key(lab)
+                self.static_total[k] = self.static_total.get(k, 0.0) + sum(ws)
+        self.static_keys = set(self.static_total or ())
+        for c in self.checks:
+            for _, lab, _ in mog_source.static_items(c.code) or []:
+                if lab:
+                    self.static_keys.add(mog_source.question_key(lab))
 
 
 def _exec_cell(cell: mog_source.Cell, filename: str, g: dict) -> None:
@@ -314,8 +329,14 @@ def restored_cells(src: Source, student_text: str | None) -> list[str]:
 def grade_records(src: Source, rec: Recorder, restored: list[str]) -> list[dict]:
     recs = []
     per_key: dict[str, list] = {}
+    seen: dict[str, float] = {}
+    for c in rec.calls:
+        seen[c.key] = seen.get(c.key, 0.0) + sum(w for _, _, w in c.items)
+    total = src.static_total if src.static_total is not None else seen
     for c in sorted(rec.calls, key=lambda c: (c.cell, c.k)):
         per_key.setdefault(c.key, []).append(c)
+        t = total.get(c.key, 0.0)
+        scale = src.marks.get(c.key, 0.0) / t if t > 0 else 0.0
         for j, (ok, msg, w) in enumerate(c.items, 1):
             if c.error:
                 why = (f"check cell failed: {c.error}" if not c.hidden else
@@ -327,11 +348,11 @@ def grade_records(src: Source, rec: Recorder, restored: list[str]) -> list[dict]
                 outcome = "failed"
                 m = "hidden check failed" if c.hidden else f"{c.label}: {msg}"
             recs.append({"t": "test", "name": item_name(c.key, c.hidden, c.cell, c.k, j),
-                         "outcome": outcome, "weight": float(w), "msg": m[:MSG_MAX],
+                         "outcome": outcome, "weight": w * scale, "msg": m[:MSG_MAX],
                          "exc": "" if outcome == "passed" else "CheckFailed"})
     for key in sorted(per_key):
         calls = per_key[key]
-        tw = sum(w for c in calls for _, _, w in c.items)
+        tw = total.get(key, 0.0) or sum(w for c in calls for _, _, w in c.items)
         ew = sum(w for c in calls if not c.error for ok, _, w in c.items if ok)
         status = ("warn" if tw == 0 else "success" if ew == tw else
                   "partial" if ew > 0 else "danger")
