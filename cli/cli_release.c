@@ -68,8 +68,8 @@ int cli_release_text(const char *text, size_t len, char **out, char *err, size_t
 			state = 2;
 			hidden = true;
 		} else if (state == 1 && is_marker(p, eol, "### END SOLUTION")) {
-			n += (size_t)sprintf(buf + n, "%.*s# YOUR CODE HERE\n%.*spass\n", (int)ind, p,
-			                     (int)ind, p);
+			n += (size_t)sprintf(buf + n, "%.*s# YOUR CODE HERE\n%.*spass\n", (int)ind,
+			                     p, (int)ind, p);
 			state = 0;
 		} else if (state == 2 && is_marker(p, eol, "### END HIDDEN TESTS")) {
 			n += (size_t)sprintf(buf + n, "%.*s# HIDDEN TESTS\n", (int)ind, p);

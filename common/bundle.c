@@ -279,8 +279,9 @@ int bundle_meta(const struct bundle *b, struct exercise_meta *meta, char *err, s
 	}
 	meta->mograder = mog;
 	if (mog && meta->in_process) {
-		snprintf(err, errlen, "exercise.toml: a mograder exercise cannot use "
-		                      "isolation = \"in-process\"");
+		snprintf(err, errlen,
+		         "exercise.toml: a mograder exercise cannot use "
+		         "isolation = \"in-process\"");
 		return -EINVAL;
 	}
 	return 0;

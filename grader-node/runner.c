@@ -103,7 +103,7 @@ struct run {
 	long long cpu_tests_us, cpu_student_us;
 	bool in_process;
 	bool mograder; /* the bundle holds a mograder source (tests/mograder_source.py) */
-	int poll_ms; /* current back-off of ev_poll */
+	int poll_ms;   /* current back-off of ev_poll */
 	int64_t t_spawn, t_reaped, t_end;
 };
 
@@ -868,8 +868,9 @@ int runner_start(struct runner *rn, const struct run_spec *spec, run_done_cb cb,
 
 	if (r->mograder && (!zygote || spec->in_process)) {
 		rc = -ENOTSUP;
-		snprintf(err, errlen, "a mograder exercise needs the two-process runtime "
-		                      "([runner] mode warm or cold)");
+		snprintf(err, errlen,
+		         "a mograder exercise needs the two-process runtime "
+		         "([runner] mode warm or cold)");
 		goto fail;
 	}
 
