@@ -267,23 +267,24 @@ int bundle_meta(const struct bundle *b, struct exercise_meta *meta, char *err, s
 {
 	const struct bundle_file *f = bundle_find(b, "exercise.toml");
 	bool mog = bundle_is_mograder(b);
-	int r = 0;
+	struct exercise_meta m = { 0 };
+	int r;
 
-	*meta = (struct exercise_meta){ 0 };
-	if (f && (r = exercise_meta_parse(f->data, f->len, meta, err, errlen)) < 0)
+	if (f && (r = exercise_meta_parse(f->data, f->len, &m, err, errlen)) < 0)
 		return r;
-	if (meta->mograder && !mog) {
+	if (m.mograder && !mog) {
 		snprintf(err, errlen, "exercise.toml: kind = \"mograder\" but the bundle has no %s",
 		         GQ_BUNDLE_MOG_SOURCE);
 		return -EINVAL;
 	}
-	meta->mograder = mog;
-	if (mog && meta->in_process) {
-		snprintf(err, errlen,
-		         "exercise.toml: a mograder exercise cannot use "
-		         "isolation = \"in-process\"");
+	m.mograder = mog;
+	if (mog && m.in_process) {
+		snprintf(
+			err, errlen,
+			"exercise.toml: a mograder exercise cannot use isolation = \"in-process\"");
 		return -EINVAL;
 	}
+	*meta = m; /* untouched on error */
 	return 0;
 }
 
