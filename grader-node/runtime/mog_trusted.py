@@ -314,7 +314,7 @@ def restored_cells(src: Source, student_text: str | None) -> list[str]:
     if student_text is None:
         return []
     try:
-        theirs = {_norm(c.code) for c in mog_source.parse_cells(student_text)}
+        theirs = {_norm(code) for code in mog_source.cell_codes(student_text)}
     except BaseException:  # noqa: BLE001 - not a notebook at all: every cell is restored
         theirs = set()
     out = []
