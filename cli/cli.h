@@ -97,3 +97,7 @@ int cli_gradebook_main(int argc, char **argv);
 int cli_status_main(int argc, char **argv);
 int cli_regrade_main(int argc, char **argv);
 int cli_grade_main(int argc, char **argv);
+int cli_release_main(int argc, char **argv);
+/* The student release of a mograder source notebook (cli_release.c): *out malloc'd.
+ * Returns 0, -EINVAL with err (an unclosed block) or -ENOMEM. */
+int cli_release_text(const char *text, size_t len, char **out, char *err, size_t errlen);

@@ -65,6 +65,8 @@ static int pack(const char *dir, char **buf, size_t *len, size_t *ntests, char *
 		snprintf(err, errlen, "publish: %s/%s", dir, e);
 		goto fail;
 	}
+	if (meta.mograder)
+		*ntests = 1; /* the source notebook */
 	if (*ntests == 0) {
 		snprintf(err, errlen, "publish: %s has no tests/test_*.py files", dir);
 		rc = -EINVAL;

@@ -19,6 +19,7 @@ static const struct {
 	{ "status", cli_status_main, "grader nodes, busy slots, submission counts" },
 	{ "regrade", cli_regrade_main, "re-run every latest submission of an exercise" },
 	{ "grade", cli_grade_main, "grade a folder of notebooks here, no server (root)" },
+	{ "release", cli_release_main, "write the student release of a mograder notebook" },
 };
 
 static void usage(FILE *out)

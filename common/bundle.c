@@ -239,6 +239,11 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+bool bundle_is_mograder(const struct bundle *b)
+{
+	return b && bundle_find(b, GQ_BUNDLE_MOG_SOURCE) != NULL;
+}
+
 size_t bundle_test_files(const struct bundle *b)
 {
 	size_t count = 0;
@@ -261,18 +266,33 @@ size_t bundle_test_files(const struct bundle *b)
 int bundle_meta(const struct bundle *b, struct exercise_meta *meta, char *err, size_t errlen)
 {
 	const struct bundle_file *f = bundle_find(b, "exercise.toml");
-	if (!f) {
-		*meta = (struct exercise_meta){ 0 };
-		return 0;
+	bool mog = bundle_is_mograder(b);
+	struct exercise_meta m = { 0 };
+	int r;
+
+	if (f && (r = exercise_meta_parse(f->data, f->len, &m, err, errlen)) < 0)
+		return r;
+	if (m.mograder && !mog) {
+		snprintf(err, errlen, "exercise.toml: kind = \"mograder\" but the bundle has no %s",
+		         GQ_BUNDLE_MOG_SOURCE);
+		return -EINVAL;
 	}
-	return exercise_meta_parse(f->data, f->len, meta, err, errlen);
+	m.mograder = mog;
+	if (mog && m.in_process) {
+		snprintf(
+			err, errlen,
+			"exercise.toml: a mograder exercise cannot use isolation = \"in-process\"");
+		return -EINVAL;
+	}
+	*meta = m; /* untouched on error */
+	return 0;
 }
 
 int exercise_meta_parse(const char *data, size_t len, struct exercise_meta *meta, char *err,
                         size_t errlen)
 {
 	struct exercise_meta m = { 0 };
-	char isolation[32] = "";
+	char isolation[32] = "", kind[32] = "";
 	const struct conf_key keys[] = {
 		{ "", "max_points", CONF_DOUBLE, &m.max_points, 0, 0, 1e9 },
 		{ "", "timeout_s", CONF_INT, &m.timeout_s, 0, 1, 3600 },
@@ -281,6 +301,7 @@ int exercise_meta_parse(const char *data, size_t len, struct exercise_meta *meta
 		{ "", "title", CONF_STR, m.title, sizeof m.title, 0, 0 },
 		{ "", "isolation", CONF_STR, isolation, sizeof isolation, 0, 0 },
 		{ "", "call_timeout_s", CONF_INT, &m.call_timeout_s, 0, 1, 3600 },
+		{ "", "kind", CONF_STR, kind, sizeof kind, 0, 0 },
 	};
 	char *text;
 	int r;
@@ -308,6 +329,14 @@ int exercise_meta_parse(const char *data, size_t len, struct exercise_meta *meta
 		         "exercise.toml: isolation must be \"two-process\" or \"in-process\", "
 		         "not \"%.40s\"",
 		         isolation);
+		return -EINVAL;
+	}
+	if (strcmp(kind, "mograder") == 0) {
+		m.mograder = true;
+	} else if (kind[0] && strcmp(kind, "pytest") != 0) {
+		snprintf(err, errlen,
+		         "exercise.toml: kind must be \"pytest\" or \"mograder\", not \"%.40s\"",
+		         kind);
 		return -EINVAL;
 	}
 	*meta = m;
@@ -533,6 +562,113 @@ static int pack_encode(struct pack_ctx *ctx, char **out, size_t *outlen)
 	return 0;
 }
 
+/* ---- pack: a mograder assignment directory ---- */
+
+/* Whether the regular file name (relative to dirfd) holds the marks marker. */
+static bool has_marks_marker(int dirfd, const char *name)
+{
+	char buf[64 * 1024 + 1];
+	ssize_t n;
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return memmem(buf, (size_t)n, GQ_MOG_MARKS_MARKER, strlen(GQ_MOG_MARKS_MARKER)) != NULL;
+}
+
+/* Finds the mograder source notebook of a directory without tests/: its one top-level
+ * *.py (release.py aside) holding the marks marker. 1 with name set, 0 when the
+ * directory is not a mograder assignment, or -errno with ctx->err. */
+static int find_mograder_source(struct pack_ctx *ctx, int dirfd, char *name, size_t namelen)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	int fd, found = 0;
+
+	if (fstatat(dirfd, "tests", &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+		return 0;
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		snprintf(ctx->err, ctx->errlen, "cannot list the directory: %s", strerror(errno));
+		return -EIO;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (pack_skip(de->d_name, DT_REG) || !ends_with(de->d_name, ".py") ||
+		    strcmp(de->d_name, "release.py") == 0 ||
+		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode) || !has_marks_marker(dirfd, de->d_name))
+			continue;
+		if (found++ || strlen(de->d_name) >= namelen) {
+			snprintf(ctx->err, ctx->errlen,
+			         "several notebooks hold the mograder marks cell (%s, %s)", name,
+			         de->d_name);
+			closedir(d);
+			return -EINVAL;
+		}
+		strcpy(name, de->d_name);
+	}
+	closedir(d);
+	return found;
+}
+
+/* Packs a mograder assignment: the source as GQ_BUNDLE_MOG_SOURCE, exercise.toml and
+ * release.py as they are, everything else under files/. */
+static int pack_mograder(struct pack_ctx *ctx, int dirfd, const char *source)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd, r = 0;
+
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		snprintf(ctx->err, ctx->errlen, "cannot list the directory: %s", strerror(errno));
+		return -EIO;
+	}
+	while (r == 0 && (de = readdir(d)) != NULL) {
+		char sub[GQ_BUNDLE_PATH_MAX + 2];
+		const char *n = de->d_name;
+
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+			continue;
+		if (fstatat(dirfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			r = -errno;
+			snprintf(ctx->err, ctx->errlen, "%s: %s", n, strerror(-r));
+			break;
+		}
+		if (pack_skip(n, S_ISDIR(st.st_mode) ? DT_DIR : DT_REG))
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			snprintf(ctx->err, ctx->errlen, "%s: symbolic links are not allowed", n);
+			r = -ELOOP;
+		} else if (strcmp(n, source) == 0) {
+			r = pack_file(ctx, dirfd, n, GQ_BUNDLE_MOG_SOURCE);
+		} else if (strcmp(n, "exercise.toml") == 0 || strcmp(n, "release.py") == 0) {
+			r = pack_file(ctx, dirfd, n, n);
+		} else if (strcmp(n, "files") == 0 && S_ISDIR(st.st_mode)) {
+			r = pack_tree(ctx, dirfd, n, n, 1);
+		} else if (snprintf(sub, sizeof sub, "files/%s", n) >= (int)sizeof sub - 1) {
+			snprintf(ctx->err, ctx->errlen, "%s: path too long", n);
+			r = -ENAMETOOLONG;
+		} else {
+			r = S_ISDIR(st.st_mode) ? pack_tree(ctx, dirfd, n, sub, 2)
+			                        : pack_file(ctx, dirfd, n, sub);
+		}
+	}
+	closedir(d);
+	return r;
+}
+
 int bundle_pack_dir(const char *dir, char **out, size_t *outlen, char *err, size_t errlen)
 {
 	static const struct {
@@ -558,7 +694,11 @@ int bundle_pack_dir(const char *dir, char **out, size_t *outlen, char *err, size
 		snprintf(err, errlen, "%s: %s", dir, strerror(-r));
 		goto out;
 	}
-	for (size_t i = 0; i < sizeof tops / sizeof tops[0] && r == 0; i++)
+	char source[256] = "";
+	r = find_mograder_source(ctx, dirfd, source, sizeof source);
+	if (r > 0)
+		r = pack_mograder(ctx, dirfd, source);
+	for (size_t i = 0; i < sizeof tops / sizeof tops[0] && r == 0 && !source[0]; i++)
 		r = pack_top(ctx, dirfd, tops[i].name, tops[i].tree);
 	close(dirfd);
 	if (r < 0)

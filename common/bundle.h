@@ -10,6 +10,9 @@
 #define GQ_BUNDLE_MAX_FILES 256
 #define GQ_BUNDLE_MAX_BYTES (16 * 1024 * 1024)
 #define GQ_BUNDLE_PATH_MAX 200
+/* A mograder exercise: its source notebook, in place of test files (docs/exercises.md) */
+#define GQ_BUNDLE_MOG_SOURCE "tests/mograder_source.py"
+#define GQ_MOG_MARKS_MARKER "# === MOGRADER: MARKS ==="
 
 struct bundle_file {
 	char path[GQ_BUNDLE_PATH_MAX + 1];
@@ -32,12 +35,16 @@ struct exercise_meta {
 	bool in_process;
 	long long call_timeout_s; /* wall clock of one call into the student's code; 0 = a
 	                             default derived from timeout_s */
+	bool mograder;            /* kind = "mograder" (or the bundle holds GQ_BUNDLE_MOG_SOURCE) */
 };
 
 bool bundle_path_valid(const char *path);
 
 /* Packs directory dir (exercise.toml, release.py, tests/, files/) into a malloc'd
  * msgpack buffer, paths sorted so that the same directory gives the same hash.
+ * A directory without tests/ whose one top-level *.py (other than release.py) holds
+ * GQ_MOG_MARKS_MARKER is a mograder assignment: that notebook becomes
+ * GQ_BUNDLE_MOG_SOURCE and every other top-level file or directory goes under files/.
  * Returns 0 or -errno with err. */
 int bundle_pack_dir(const char *dir, char **out, size_t *outlen, char *err, size_t errlen);
 
@@ -47,6 +54,8 @@ void bundle_free(struct bundle *b);
 size_t bundle_count(const struct bundle *b);
 const struct bundle_file *bundle_file_at(const struct bundle *b, size_t i);
 const struct bundle_file *bundle_find(const struct bundle *b, const char *path);
+/* Whether the bundle is a mograder exercise (holds GQ_BUNDLE_MOG_SOURCE). */
+bool bundle_is_mograder(const struct bundle *b);
 /* Number of files under tests/ named test_*.py or *_test.py. */
 size_t bundle_test_files(const struct bundle *b);
 /* Parses exercise.toml if present (strict: unknown keys fail with exercise.toml:line).

@@ -60,7 +60,7 @@ void api_publish(struct hreq *h)
 	}
 	struct exercise_meta meta;
 	int rc = bundle_meta(b, &meta, err, sizeof err);
-	size_t tests = bundle_test_files(b);
+	size_t tests = bundle_test_files(b) + (bundle_is_mograder(b) ? 1 : 0);
 	bundle_free(b);
 	if (rc < 0) {
 		http_reply_error(h, 400, "%s", err);

@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bundle.h"
 #include "cgroup.h"
 #include "jail.h"
 #include "names.h"
@@ -101,7 +102,8 @@ struct run {
 	unsigned students;
 	long long cpu_tests_us, cpu_student_us;
 	bool in_process;
-	int poll_ms; /* current back-off of ev_poll */
+	bool mograder; /* the bundle holds a mograder source (tests/mograder_source.py) */
+	int poll_ms;   /* current back-off of ev_poll */
 	int64_t t_spawn, t_reaped, t_end;
 };
 
@@ -694,11 +696,25 @@ static char *zygote_job(struct run *r, const struct run_spec *spec, const struct
 		(int)lim->fsize_mb, "stack_mb", (int)lim->stack_mb, "cgroup_procs", procs,
 		"cgroup_dirs", dirs, "student", "work", swork, "uid", (int)suid, "gid", (int)suid,
 		"tests", "work", twork, "tests", tests, "uid", (int)tuid, "gid", (int)tuid);
+	if (j && r->mograder && json_object_set_new(j, "kind", json_string("mograder")) < 0) {
+		json_decref(j);
+		j = NULL;
+	}
 	if (!j)
 		return NULL;
 	char *out = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	return out;
+}
+
+bool runner_is_mograder(const char *bundle_dir)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	if ((size_t)snprintf(p, sizeof p, "%s/" GQ_BUNDLE_MOG_SOURCE, bundle_dir) >= sizeof p)
+		return false;
+	return lstat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /* Hands the run to its zygote. Returns 0 or -errno with err (nothing is running). */
@@ -824,6 +840,7 @@ int runner_start(struct runner *rn, const struct run_spec *spec, run_done_cb cb,
 	bool zygote = rn->mode != RUNNER_BWRAP;
 	r->bwrap = !zygote && c->use_bubblewrap;
 	r->in_process = spec->in_process || !zygote;
+	r->mograder = runner_is_mograder(spec->bundle_dir);
 	r->timeout_s = pick(spec->timeout_s, c->timeout_s, c->max_timeout_s);
 	if (!r->timeout_s)
 		r->timeout_s = 60;
@@ -848,6 +865,14 @@ int runner_start(struct runner *rn, const struct run_spec *spec, run_done_cb cb,
 	uid_t tuid = (uid_t)(c->tests_uid + (unsigned)spec->slot);
 	int rc;
 	const char *what = "";
+
+	if (r->mograder && (!zygote || spec->in_process)) {
+		rc = -ENOTSUP;
+		snprintf(err, errlen,
+		         "a mograder exercise needs the two-process runtime "
+		         "([runner] mode warm or cold)");
+		goto fail;
+	}
 
 	r->ring_size = (size_t)output_kb * 1024;
 	r->out_cap = (uint64_t)r->ring_size * 16;

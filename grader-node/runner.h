@@ -118,6 +118,10 @@ struct runner *runner_new(struct event_base *base, const struct runner_config *c
  * The wall clock is timeout_s plus a fixed start-up allowance (3 s). The runner reaps its
  * own children by pid (pidfd): the process must not reap with waitpid(-1). spec->name
  * must pass name_valid(); a run of the same name in progress is -EBUSY. */
+/* Whether the extracted bundle at bundle_dir is a mograder exercise (it holds
+ * GQ_BUNDLE_MOG_SOURCE): its jobs run the notebook cell by cell (docs/exercises.md). */
+bool runner_is_mograder(const char *bundle_dir);
+
 int runner_start(struct runner *rn, const struct run_spec *spec, run_done_cb cb, void *arg,
                  struct run **out, char *err, size_t errlen);
 /* Kills the run's whole tree now; cb then fires with RUN_INFRA_ERROR "cancelled". */

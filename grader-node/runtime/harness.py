@@ -539,7 +539,8 @@ def collect_against_stub(tests: str, chan: Channel, pytest) -> None:  # type: ig
 
 def parse_args(argv: list) -> dict:
     args = {"tests": None, "work": None, "safety": False, "probe": False,
-            "two_process": False, "collect": False, "call_timeout": 10.0}
+            "two_process": False, "collect": False, "call_timeout": 10.0,
+            "mograder": False}
     it = iter(argv)
     for a in it:
         if a == "--tests":
@@ -554,6 +555,8 @@ def parse_args(argv: list) -> dict:
             args["two_process"] = True
         elif a == "--collect":
             args["collect"] = True
+        elif a == "--mograder":  # a mograder exercise (mog_trusted.py)
+            args["mograder"] = True
         elif a == "--call-timeout":
             try:
                 args["call_timeout"] = float(next(it, ""))
@@ -639,6 +642,11 @@ def run_two_process(args: dict, chan: Channel) -> int:
 
 def run(args: dict, chan: Channel) -> int:
     """The single-process runtime: the submission is imported here (forgeable)."""
+    if args["mograder"]:
+        if not args["collect"] and not check_source(args, chan):
+            return 0
+        import mog_trusted  # noqa: PLC0415
+        return mog_trusted.run(args, chan, sys.modules[__name__])
     if args["collect"]:
         return run_collect(args, chan)
     if args["two_process"]:

@@ -315,15 +315,16 @@ def import_submission(path: str) -> types.ModuleType:
     return mod
 
 
-def serve(path: str = "/work/submission.py") -> int:
-    """Imports the submission and answers requests until the tests side closes the
-    channel. Returns the exit code."""
+def serve(path: str = "/work/submission.py", loader: Any = None) -> int:
+    """Imports the submission (with loader(path) when given: mograder notebooks,
+    mog_student.py) and answers requests until the tests side closes the channel.
+    Returns the exit code."""
     shared = [0, False]
     out, err = _Capture(shared), _Capture(shared)
     sys.stdout, sys.stderr = out, err  # import-time prints are forwarded too
     speed_up_marimo()
     try:
-        mod = import_submission(path)
+        mod = (loader or import_submission)(path)
     except BaseException as e:  # noqa: BLE001 - SyntaxError, SystemExit, anything
         info = exc_info(e)
         if isinstance(e, SyntaxError):
@@ -366,8 +367,8 @@ def serve(path: str = "/work/submission.py") -> int:
             return 0
 
 
-def main() -> None:
+def main(loader: Any = None) -> None:
     sys.dont_write_bytecode = True
     builtins.__dict__.pop("exit", None)  # site's helpers; the notebook has no use for them
-    rc = serve()
+    rc = serve(loader=loader)
     os._exit(rc)

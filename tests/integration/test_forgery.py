@@ -353,3 +353,57 @@ if __name__ == "__main__":
         print(f"{len(ALL_ATTACKS) + 2} notebooks in {out}")
     else:
         print(__doc__)
+
+
+# -- mograder exercises ------------------------------------------------------------------
+# The same rule for a mograder assignment (examples/course-mograder): every forge_* case
+# of gen_submissions.py (wrong answers plus an attack on the check results: side files,
+# a patched mograder.runtime, check redefined, always-equal objects, numpy and builtins
+# patched or shadowed, frames on every descriptor, reading the source) and the edited
+# check and marks cells score no more than the wrong baseline, and show no hidden check.
+
+MOG_EX = Path(__file__).resolve().parents[2] / "examples" / "course-mograder"
+MOG_EXERCISE = "forge-mograder"
+MOG_HIDDEN = ("mean_of([1, 2])", "fib(20)", "6765")
+
+
+@pytest.fixture(scope="module")
+def mograder_graded(api, tmp_path_factory):
+    import subprocess  # noqa: PLC0415
+    out = tmp_path_factory.mktemp("mog")
+    subprocess.run([sys.executable, str(MOG_EX / "gen_submissions.py"), str(out)], check=True)
+    api.cli("publish", f"{COURSE}/{MOG_EXERCISE}", str(MOG_EX / "stats"))
+    names = ["wrong", "tampered_check"] + sorted(
+        p.stem for p in (out / "submissions").glob("forge_*.py"))
+    sids = {}
+    for n in names:
+        code, doc, _ = api.http(
+            "POST", f"/v1/courses/{COURSE}/exercises/{MOG_EXERCISE}/submissions?student=mog_{n}",
+            token=api.env["GRADEQ_TOKEN"], body=(out / "submissions" / f"{n}.py").read_bytes())
+        assert code == 202, (n, code, doc)
+        sids[n] = doc["id"]
+    recs: dict = {}
+    end = time.monotonic() + WAIT_S
+    while len(recs) < len(sids) and time.monotonic() < end:
+        for n, sid in sids.items():
+            if n not in recs:
+                rec = json.loads(api.cli("result", sid, "--json").stdout)
+                if rec["status"] in ("done", "error"):
+                    recs[n] = rec
+        time.sleep(0.5)
+    assert len(recs) == len(sids), f"not graded: {set(sids) - set(recs)}"
+    return recs
+
+
+def test_mograder_forgeries_earn_no_more_than_the_wrong_baseline(mograder_graded):
+    recs = mograder_graded
+    base = recs["wrong"]
+    assert base["status"] == "done" and base["verdict"] == "ok", base
+    for n, r in recs.items():
+        assert r["status"] == "done" and r["verdict"] in VERDICTS, (n, r.get("message"))
+        assert float(r["score"]) <= float(base["score"]), (n, r["score"], base["score"])
+        text = json.dumps(r)
+        for needle in MOG_HIDDEN:
+            assert needle not in text, (n, needle)
+        for t in r.get("tests") or []:
+            assert not FORBIDDEN.search(t["name"] + (t.get("message") or "")), (n, t)

@@ -417,6 +417,36 @@ static void test_meta(void **state)
 	expect_meta_error("[limits]\ntimeout_s = 5\n", "exercise.toml:1: unknown section [limits]");
 }
 
+/* kind = "mograder": the bundle's source notebook decides it, exercise.toml must agree */
+static void test_meta_mograder(void **state)
+{
+	const char *with_src[] = { "exercise.toml", "kind = \"mograder\"\n",
+		                   "tests/mograder_source.py", "x = 1\n", NULL };
+	const char *bare_src[] = { "tests/mograder_source.py", "x = 1\n", NULL };
+	const char *inproc[] = { "exercise.toml", "isolation = \"in-process\"\n",
+		                 "tests/mograder_source.py", "x = 1\n", NULL };
+	struct exercise_meta meta;
+	struct bundle *b;
+
+	(void)state;
+	b = parse_map(with_src);
+	assert_non_null(b);
+	assert_int_equal(bundle_meta(b, &meta, err, sizeof err), 0);
+	assert_true(meta.mograder && bundle_is_mograder(b));
+	assert_int_equal(bundle_test_files(b), 0);
+	bundle_free(b);
+	b = parse_map(bare_src);
+	assert_int_equal(bundle_meta(b, &meta, err, sizeof err), 0);
+	assert_true(meta.mograder); /* found by its source, no exercise.toml */
+	bundle_free(b);
+	b = parse_map(inproc);
+	assert_int_equal(bundle_meta(b, &meta, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "cannot use isolation"));
+	bundle_free(b);
+	expect_meta_error("kind = \"mograder\"\n", "has no tests/mograder_source.py");
+	expect_meta_error("kind = \"notebook\"\n", "kind must be");
+}
+
 static void test_meta_isolation(void **state)
 {
 	struct exercise_meta m;
@@ -470,6 +500,7 @@ int main(void)
 		cmocka_unit_test(test_non_utf8_path),
 		cmocka_unit_test(test_meta),
 		cmocka_unit_test(test_meta_isolation),
+		cmocka_unit_test(test_meta_mograder),
 		cmocka_unit_test_setup_teardown(test_extract_refuses_symlinked_dir, setup,
 		                                teardown),
 	};

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""The same mograder assignment and submissions graded by gradeq and by mograder itself.
+
+    sudo python3 bench/mograder_compare.py [--copies N] [--jobs J] [--dir DIR]
+
+examples/course-mograder (its source notebook, data file and the generated submissions:
+correct, partial, wrong, tampered, forged, hangs, a syntax error, an empty file) is
+graded, in one run on this machine:
+
+  * by `gradeq grade` (the node's warm runner and sandbox, no server), and
+  * by `mograder autograde` (mograder 0.3.16 from PyPI, in a venv of its own created
+    with uv by this script; uv itself comes from PyPI into DIR/uvboot when not on PATH).
+
+Each submission is copied N times (default 3) under distinct names. For each tool: the
+wall time of the batch and the CPU time of the whole process tree (user + system, from
+wait4), per submission; mograder's shared notebook venv is created by a warm-up run
+first and not counted. Both get the same parallelism (--jobs, default 2) and the same
+per-notebook limit (mograder --timeout = the exercise's timeout_s). The two hang cases
+burn CPU until a limit in both tools, so the figures are also given without them.
+
+Needs root (gradeq grade does, as a node), network to PyPI on the first run, and a
+build (GRADEQ_BUILD, default build/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+EX = REPO / "examples" / "course-mograder"
+SRC_DIR = EX / "stats"
+MOGRADER = "mograder==0.3.16"
+HANGS = ("hang_cell", "hang_call")
+
+
+def sh(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def measured(cmd: list[str], cwd: Path, env: dict) -> tuple[float, float, int]:
+    """(wall s, CPU s of the process tree, exit status)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return time.monotonic() - t0, ru.ru_utime + ru.ru_stime, p.returncode
+
+
+def ensure_mograder(d: Path) -> tuple[Path, dict]:
+    env = dict(os.environ)
+    uv = shutil.which("uv")
+    if uv is None:
+        boot = d / "uvboot"
+        if not (boot / "bin" / "uv").exists():
+            sh([sys.executable, "-m", "venv", str(boot)])
+            sh([str(boot / "bin" / "pip"), "install", "-q", "uv"])
+        env["PATH"] = f"{boot / 'bin'}:{env['PATH']}"
+        uv = str(boot / "bin" / "uv")
+    venv = d / "mog-venv"
+    exe = venv / "bin" / "mograder"
+    ok = exe.exists() and subprocess.run([str(exe), "--version"], capture_output=True,
+                                         text=True).stdout.strip().endswith("0.3.16")
+    if not ok:
+        sh([uv, "venv", "-q", "--python", "/usr/bin/python3", str(venv)], env=env)
+        sh([uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), MOGRADER],
+           env=env)
+    return exe, env
+
+
+def timeout_s() -> int:
+    for line in (SRC_DIR / "exercise.toml").read_text().splitlines():
+        if line.startswith("timeout_s"):
+            return int(line.split("=")[1])
+    return 60
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--copies", type=int, default=3)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--dir", default=os.environ.get("GRADEQ_BENCH_DIR",
+                                                    "/tmp/gq-bench-mograder"))
+    a = ap.parse_args()
+    d = Path(a.dir)
+    d.mkdir(parents=True, exist_ok=True)
+    build = Path(os.environ.get("GRADEQ_BUILD", REPO / "build"))
+    exe, env = ensure_mograder(d)
+
+    gen = d / "gen"
+    shutil.rmtree(gen, ignore_errors=True)
+    sh([sys.executable, str(EX / "gen_submissions.py"), str(gen)])
+    names = sorted(p.stem for p in (gen / "submissions").glob("*.py"))
+    subs = d / "subs"
+    mog = d / "mog"
+    shutil.rmtree(subs, ignore_errors=True)
+    shutil.rmtree(mog / "submitted", ignore_errors=True)
+    shutil.rmtree(mog / "autograded", ignore_errors=True)
+    (mog / "source" / "stats").mkdir(parents=True, exist_ok=True)
+    (mog / "submitted" / "stats").mkdir(parents=True)
+    subs.mkdir()
+    for f in ("stats.py", "data.txt"):
+        shutil.copy(SRC_DIR / f, mog / "source" / "stats" / f)
+    shutil.copy(SRC_DIR / "data.txt", mog / "submitted" / "stats" / "data.txt")
+    every = []
+    for i in range(a.copies):
+        for n in names:
+            s = f"{n}_{i}"
+            every.append(s)
+            for dst in (subs / f"{s}.py", mog / "submitted" / "stats" / f"{s}.py"):
+                shutil.copy(gen / "submissions" / f"{n}.py", dst)
+    limit = timeout_s()
+
+    # mograder: a warm-up run creates its shared notebook venv (not counted)
+    warm = mog / "warmup"
+    warm.mkdir(exist_ok=True)
+    shutil.copy(gen / "submissions" / "correct.py", warm / "correct.py")
+    shutil.copy(SRC_DIR / "data.txt", warm / "data.txt")
+    subprocess.run([str(exe), "autograde", "--source", "source/stats/stats.py", "-j", "1",
+                    "--timeout", str(limit), "--force", "-o", "autograded/warmup",
+                    "warmup/correct.py"], cwd=mog, env=env, capture_output=True)
+
+    gq_json = d / "gradeq.json"
+    gq_cmd = [str(build / "cli" / "gradeq"), "grade", "--jobs", str(a.jobs), "--runtime",
+              str(REPO / "grader-node" / "runtime"), "--json", str(gq_json), "--out",
+              str(d / "feedback"), str(SRC_DIR), str(subs)]
+    mog_csv = mog / "out.csv"
+    mog_cmd = [str(exe), "autograde", "--source", "source/stats/stats.py", "-j",
+               str(a.jobs), "--timeout", str(limit), "--force", "--csv", str(mog_csv),
+               "-o", "autograded/stats",
+               *[f"submitted/stats/{s}.py" for s in every]]
+
+    print(f"{len(every)} submissions ({len(names)} cases x {a.copies}), --jobs {a.jobs}, "
+          f"per-notebook limit {limit} s")
+    gq_wall, gq_cpu, gq_rc = measured(gq_cmd, REPO, env)
+    mog_wall, mog_cpu, mog_rc = measured(mog_cmd, mog, env)
+
+    # the hang cases alone, to report the figures without them
+    hang_subs = d / "subs-hangs"
+    shutil.rmtree(hang_subs, ignore_errors=True)
+    hang_subs.mkdir()
+    hang_mog = [f"submitted/stats/{s}.py" for s in every if s.rsplit("_", 1)[0] in HANGS]
+    for s in every:
+        if s.rsplit("_", 1)[0] in HANGS:
+            shutil.copy(subs / f"{s}.py", hang_subs / f"{s}.py")
+    gq_hang_cmd = list(gq_cmd)
+    gq_hang_cmd[gq_hang_cmd.index("--json") + 1] = str(d / "gradeq-hangs.json")
+    gq_hang_cmd[-1] = str(hang_subs)
+    gh_wall, gh_cpu, _ = measured(gq_hang_cmd, REPO, env)
+    mh_wall, mh_cpu, _ = measured(
+        [*mog_cmd[:mog_cmd.index("--csv")], "-o", "autograded/hangs", *hang_mog], mog, env)
+
+    n, nh = len(every), len(hang_mog)
+    gq_recs = json.loads(gq_json.read_text()) if gq_json.exists() else []
+    gq_scores = {r["student"]: r.get("score") for r in gq_recs}
+    job_cpu = sorted(r["cost"]["cpu_ms"] for r in gq_recs
+                     if isinstance(r.get("cost"), dict) and "cpu_ms" in r["cost"])
+    mog_scores = {}
+    if mog_csv.exists():
+        with open(mog_csv, newline="") as f:
+            for row in csv.DictReader(f):
+                mog_scores[row["notebook"]] = row.get("auto_mark")
+    print(f"\n{'':<10} {'wall s':>8} {'CPU s':>8} {'CPU/sub ms':>11}   "
+          f"{'w/o hangs: CPU/sub ms':>22}  exit")
+    for tool, wall, cpu, hw, hc, rc in (("gradeq", gq_wall, gq_cpu, gh_wall, gh_cpu, gq_rc),
+                                        ("mograder", mog_wall, mog_cpu, mh_wall, mh_cpu,
+                                         mog_rc)):
+        print(f"{tool:<10} {wall:>8.1f} {cpu:>8.2f} {1000 * cpu / n:>11.0f}   "
+              f"{1000 * (cpu - hc) / (n - nh):>22.0f}  {rc}")
+    print(f"\nCPU ratio mograder/gradeq: {mog_cpu / gq_cpu:.1f}x "
+          f"(without the hang cases: {(mog_cpu - mh_cpu) / (gq_cpu - gh_cpu):.1f}x); "
+          f"wall ratio {mog_wall / gq_wall:.1f}x")
+    if job_cpu:
+        print(f"gradeq's own per-job accounting (both sandboxed processes and their set-up, "
+              f"no zygote start): median {job_cpu[len(job_cpu) // 2]} ms CPU, "
+              f"max {job_cpu[-1]} ms")
+    print("\nscores of the first copy (gradeq out of 10 auto marks; mograder's auto_mark):")
+    for nme in names:
+        s = f"{nme}_0"
+        print(f"  {nme:<22} gradeq {gq_scores.get(s)!s:>6}   mograder {mog_scores.get(s)!s:>6}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
