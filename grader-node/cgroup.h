@@ -28,6 +28,10 @@ struct cg_limits {
  * moves itself into the leaf "<parent>.node" beside it. Returns 0 and *out, or -errno
  * with err. */
 int cg_detect(const char *parent, struct cg_root **out, char *err, size_t errlen);
+/* On a v2 host (the unified hierarchy carries memory and pids): this process's cgroup
+ * directory into out, and 2 when it is the hierarchy's root, 1 otherwise. 0 when not a
+ * v2 host, -errno when the own cgroup cannot be found. */
+int cg_v2_own_dir(char *out, size_t outlen);
 enum cg_mode cg_mode(const struct cg_root *root); /* CG_NONE for NULL */
 const char *cg_mode_name(enum cg_mode m);         /* "v1" "v2" "none" */
 /* The parent's directory (v1: of the pids hierarchy), for messages. */
