@@ -335,9 +335,9 @@ static int detect_v2(struct cg_root *r, const char *parent, char *err, size_t er
 		if (n > 0) {
 			snprintf(err, errlen,
 			         "cgroup v2: %s holds other processes besides this one (pids%s%s), "
-			         "so no job cgroups can be made below it: run the node in a cgroup of "
-			         "its own (a systemd unit with Delegate=yes, or systemd-run --scope -p "
-			         "Delegate=yes)",
+			         "so no job cgroups can be made below it: run the node in a "
+			         "cgroup of its own (a systemd unit with Delegate=yes, or "
+			         "systemd-run --scope -p Delegate=yes)",
 			         own, others, n > 4 ? " ..." : "");
 			free(own);
 			return -EBUSY;
@@ -358,9 +358,9 @@ static int detect_v2(struct cg_root *r, const char *parent, char *err, size_t er
 		avail[strcspn(avail, "\n")] = '\0';
 		if (rc == -EOPNOTSUPP || rc == -ENOENT)
 			snprintf(err, errlen,
-			         "cgroup v2: the memory and pids controllers are not available in %s "
-			         "(its cgroup.controllers: '%s'): delegate them to the node "
-			         "(Delegate=yes)",
+			         "cgroup v2: the memory and pids controllers are not available "
+			         "in %s (its cgroup.controllers: '%s'): delegate them to the "
+			         "node (Delegate=yes)",
 			         own, avail);
 		else
 			snprintf(err, errlen, "cgroup v2: cannot enable memory+pids below %s: %s",
@@ -389,7 +389,8 @@ static int detect_v2(struct cg_root *r, const char *parent, char *err, size_t er
 static int v2_mount(struct mnt *m)
 {
 	char avail[512];
-	if (find_mount(NULL, m) < 0 || read_at(m->point, "cgroup.controllers", avail, sizeof avail) < 0)
+	if (find_mount(NULL, m) < 0 ||
+	    read_at(m->point, "cgroup.controllers", avail, sizeof avail) < 0)
 		return -1;
 	return word_in(avail, "memory") && word_in(avail, "pids") ? 0 : -1;
 }

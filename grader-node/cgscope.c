@@ -43,6 +43,7 @@ static int own_cmdline(char **buf, char ***argv)
 	FILE *f = fopen("/proc/self/cmdline", "re");
 	if (!f)
 		return -errno;
+	/* grows until one read leaves room */
 	size_t cap = 4096, len = 0;
 	char *b = malloc(cap);
 	while (b) {
@@ -80,25 +81,38 @@ static int own_cmdline(char **buf, char ***argv)
 int cgscope_reexec(char *err, size_t errlen)
 {
 	struct stat st;
-	if (geteuid() != 0 || getenv("GRADEQ_CGSCOPE") || stat("/run/systemd/system", &st) < 0)
+	if (getenv("GRADEQ_CGSCOPE")) {
+		/* been through here: in the scope now (or cg_detect will say why not); the
+		 * marker goes no further, to no child */
+		unsetenv("GRADEQ_CGSCOPE");
+		return 0;
+	}
+	if (geteuid() != 0 || stat("/run/systemd/system", &st) < 0)
 		return 0;
 	if (cgscope_shared(NULL, 0) != 1)
 		return 0;
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	if (n <= 0) {
-		snprintf(err, errlen, "readlink /proc/self/exe: %s", strerror(errno));
-		return -errno;
+		int e = n < 0 ? errno : EINVAL;
+		snprintf(err, errlen, "readlink /proc/self/exe: %s", strerror(e));
+		return -e;
 	}
 	self[n] = '\0';
 	char *buf = NULL, **args = NULL;
 	int argc = own_cmdline(&buf, &args);
 	if (argc < 1) {
-		snprintf(err, errlen, "/proc/self/cmdline: %s", argc < 0 ? strerror(-argc) : "empty");
+		snprintf(err, errlen, "/proc/self/cmdline: %s",
+		         argc < 0 ? strerror(-argc) : "empty");
+		if (argc == 0) {
+			free(args);
+			free(buf);
+		}
 		return argc < 0 ? argc : -EINVAL;
 	}
-	static const char *const pre[] = { "systemd-run", "--scope", "--quiet", "--collect",
-		                           "-p", "Delegate=yes", "--" };
+	static const char *const pre[] = {
+		"systemd-run", "--scope", "--quiet", "--collect", "-p", "Delegate=yes", "--",
+	};
 	size_t npre = sizeof pre / sizeof pre[0];
 	char **av = calloc(npre + (size_t)argc + 1, sizeof *av);
 	if (!av) {

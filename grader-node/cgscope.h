@@ -17,7 +17,8 @@ int cgscope_shared(char *own, size_t ownlen);
  * process has not been through here yet (GRADEQ_CGSCOPE unset), sets GRADEQ_CGSCOPE=1
  * and execs `systemd-run --scope -p Delegate=yes ... <this program> <its original
  * arguments>` (from /proc/self/cmdline): the same pid, environment and descriptors, in a
- * new cgroup of its own. Returns 0 when there is nothing to do (then job cgroups either
+ * new cgroup of its own; the re-executed process finds GRADEQ_CGSCOPE and removes it.
+ * Returns 0 when there is nothing to do (then job cgroups either
  * work where the process is, or cg_detect says why not), or -errno with err when the
  * exec failed. Only for root (a non-root process makes no cgroups). */
 int cgscope_reexec(char *err, size_t errlen);
