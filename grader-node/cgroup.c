@@ -183,6 +183,8 @@ static int own_path(const char *ctl, char *out, size_t outlen)
 		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 		if (!c2)
 			continue;
+		/* "id:controllers:path"; v2's line is "0::path" */
+		*c1 = '\0';
 		*c2 = '\0';
 		bool match = ctl ? has_opt(c1 + 1, ctl) : (strcmp(line, "0") == 0 && c1[1] == '\0');
 		if (!match)
