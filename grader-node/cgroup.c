@@ -169,32 +169,40 @@ static int find_mount(const char *ctl, struct mnt *out)
 	return rc;
 }
 
-/* The node's own cgroup path in the hierarchy of ctl (NULL: the v2 "0::" line). */
-static int own_path(const char *ctl, char *out, size_t outlen)
+int cg_parse_own(const char *text, const char *ctl, char *out, size_t outlen)
 {
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	if (!f)
-		return -errno;
-	char line[4096];
-	int rc = -ENOENT;
-	while (fgets(line, sizeof line, f)) {
-		line[strcspn(line, "\n")] = '\0';
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		/* "id:controllers:path"; v2's line is "0::path" */
+		size_t len = strcspn(p, "\n");
+		char line[4096];
+		if (len >= sizeof line)
+			continue;
+		memcpy(line, p, len);
+		line[len] = '\0';
 		char *c1 = strchr(line, ':');
 		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 		if (!c2)
 			continue;
-		/* "id:controllers:path"; v2's line is "0::path" */
 		*c1 = '\0';
 		*c2 = '\0';
 		bool match = ctl ? has_opt(c1 + 1, ctl) : (strcmp(line, "0") == 0 && c1[1] == '\0');
 		if (!match)
 			continue;
-		snprintf(out, outlen, "%s", c2 + 1);
-		rc = 0;
-		break;
+		if ((size_t)snprintf(out, outlen, "%s", c2 + 1) >= outlen)
+			return -ENAMETOOLONG;
+		return 0;
 	}
-	fclose(f);
-	return rc;
+	return -ENOENT;
+}
+
+/* The node's own cgroup path in the hierarchy of ctl (NULL: the v2 "0::" line). */
+static int own_path(const char *ctl, char *out, size_t outlen)
+{
+	char text[8192];
+	ssize_t n = read_small("/proc/self/cgroup", text, sizeof text);
+	if (n < 0)
+		return (int)n;
+	return cg_parse_own(text, ctl, out, outlen);
 }
 
 /* Directory of the node's own cgroup for ctl: mount point + own path relative to the
