@@ -37,17 +37,13 @@ def keyed(text: str | None, key: str) -> int:
     return 0
 
 
-def job_dirs() -> list[str]:
+def parents() -> list[str]:
+    """The job cgroups' parents: gradeq (local grading) and gradeq-<node> directories."""
     found = []
     for top, dirs, _ in os.walk(ROOT):
         for d in dirs:
             if d == "gradeq" or (d.startswith("gradeq-") and not d.endswith(".node")):
-                parent = os.path.join(top, d)
-                try:
-                    found += [os.path.join(parent, j) for j in os.listdir(parent)
-                              if os.path.isdir(os.path.join(parent, j))]
-                except OSError:
-                    pass
+                found.append(os.path.join(top, d))
     return found
 
 
@@ -55,19 +51,32 @@ def watch(out: str) -> None:
     seen: dict[str, dict] = {}
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    tops: list[str] = []
+    next_walk = 0.0
     while not stop:
-        for d in job_dirs():
-            rec = seen.setdefault(d, {"memory.max": None, "pids.max": None,
-                                      "oom_kill": 0, "pids_max_events": 0})
-            for f in ("memory.max", "pids.max"):
-                v = read(os.path.join(d, f))
-                if v is not None and rec[f] is None:
-                    rec[f] = v.strip()
-            rec["oom_kill"] = max(rec["oom_kill"],
-                                  keyed(read(os.path.join(d, "memory.events")), "oom_kill"))
-            rec["pids_max_events"] = max(rec["pids_max_events"],
-                                         keyed(read(os.path.join(d, "pids.events")), "max"))
-        time.sleep(0.05)
+        # the tree walk is slow on a slow kernel: parents once a second, their jobs often
+        if time.monotonic() >= next_walk:
+            tops = parents()
+            next_walk = time.monotonic() + 1.0
+        for parent in tops:
+            try:
+                jobs = [os.path.join(parent, j) for j in os.listdir(parent)]
+            except OSError:
+                continue
+            for d in jobs:
+                if not os.path.isdir(d):
+                    continue
+                rec = seen.setdefault(d, {"memory.max": None, "pids.max": None,
+                                          "oom_kill": 0, "pids_max_events": 0})
+                for f in ("memory.max", "pids.max"):
+                    v = read(os.path.join(d, f))
+                    if v is not None and (rec[f] is None or rec[f] == "max"):
+                        rec[f] = v.strip()  # "max": maybe read before the limit was set
+                rec["oom_kill"] = max(rec["oom_kill"], keyed(
+                    read(os.path.join(d, "memory.events")), "oom_kill"))
+                rec["pids_max_events"] = max(rec["pids_max_events"], keyed(
+                    read(os.path.join(d, "pids.events")), "max"))
+        time.sleep(0.02)
     with open(out, "w") as f:
         json.dump(seen, f, indent=1)
 
