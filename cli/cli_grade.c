@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "cli_progress.h"
+#include "cgscope.h"
 #include "localgrade.h"
 #include "names.h"
 #include "score.h"
@@ -420,6 +421,11 @@ int cli_grade_main(int argc, char **argv)
 		cli_fail(
 			"grade: needs root, as a grader node does: each submission runs in a "
 			"sandbox under its own uid, cgroup and tmpfs (try: sudo gradeq grade ...)");
+		return CLI_EXIT_FAIL;
+	}
+	/* cgroup v2: job cgroups need a cgroup that holds this process alone (cgscope.h) */
+	if (cgscope_reexec(err, sizeof err) < 0) {
+		cli_fail("grade: %s", err);
 		return CLI_EXIT_FAIL;
 	}
 

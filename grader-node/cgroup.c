@@ -169,30 +169,40 @@ static int find_mount(const char *ctl, struct mnt *out)
 	return rc;
 }
 
-/* The node's own cgroup path in the hierarchy of ctl (NULL: the v2 "0::" line). */
-static int own_path(const char *ctl, char *out, size_t outlen)
+int cg_parse_own(const char *text, const char *ctl, char *out, size_t outlen)
 {
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	if (!f)
-		return -errno;
-	char line[4096];
-	int rc = -ENOENT;
-	while (fgets(line, sizeof line, f)) {
-		line[strcspn(line, "\n")] = '\0';
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		/* "id:controllers:path"; v2's line is "0::path" */
+		size_t len = strcspn(p, "\n");
+		char line[4096];
+		if (len >= sizeof line)
+			continue;
+		memcpy(line, p, len);
+		line[len] = '\0';
 		char *c1 = strchr(line, ':');
 		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 		if (!c2)
 			continue;
+		*c1 = '\0';
 		*c2 = '\0';
 		bool match = ctl ? has_opt(c1 + 1, ctl) : (strcmp(line, "0") == 0 && c1[1] == '\0');
 		if (!match)
 			continue;
-		snprintf(out, outlen, "%s", c2 + 1);
-		rc = 0;
-		break;
+		if ((size_t)snprintf(out, outlen, "%s", c2 + 1) >= outlen)
+			return -ENAMETOOLONG;
+		return 0;
 	}
-	fclose(f);
-	return rc;
+	return -ENOENT;
+}
+
+/* The node's own cgroup path in the hierarchy of ctl (NULL: the v2 "0::" line). */
+static int own_path(const char *ctl, char *out, size_t outlen)
+{
+	char text[8192];
+	ssize_t n = read_small("/proc/self/cgroup", text, sizeof text);
+	if (n < 0)
+		return (int)n;
+	return cg_parse_own(text, ctl, out, outlen);
 }
 
 /* Directory of the node's own cgroup for ctl: mount point + own path relative to the
@@ -293,17 +303,55 @@ static int v2_enable(struct cg_root *r, const char *dir)
 	return 0;
 }
 
+/* Pids in dir/cgroup.procs other than ours, as " 12 34" (at most a few) into buf; the
+ * count, or -errno. */
+static int other_pids(const char *dir, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	if ((size_t)snprintf(path, sizeof path, "%s/cgroup.procs", dir) >= sizeof path)
+		return -ENAMETOOLONG;
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	int n = 0;
+	long pid;
+	size_t off = 0;
+	buf[0] = '\0';
+	while (fscanf(f, "%ld", &pid) == 1) {
+		if (pid == (long)getpid())
+			continue;
+		if (n++ < 4 && off < len) {
+			int w = snprintf(buf + off, len - off, " %ld", pid);
+			off += w > 0 ? (size_t)w : 0;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
 static int detect_v2(struct cg_root *r, const char *parent, char *err, size_t errlen)
 {
 	char *own = own_dir(NULL, err, errlen);
 	if (!own)
 		return -ENOENT;
+	char *leaf = NULL;
 	int rc = v2_enable(r, own);
 	if (rc == -EBUSY) {
 		/* "no internal processes": the node's cgroup holds the node, so the node moves
-		 * into a leaf of its own before the controllers can be delegated. */
-		char *leaf = NULL;
-		char name[128];
+		 * into a leaf of its own before the controllers can be delegated. That only
+		 * helps when the node is alone there. */
+		char name[128], others[64];
+		int n = other_pids(own, others, sizeof others);
+		if (n > 0) {
+			snprintf(err, errlen,
+			         "cgroup v2: %s holds other processes besides this one (pids%s%s), "
+			         "so no job cgroups can be made below it: run the node in a "
+			         "cgroup of its own (a systemd unit with Delegate=yes, or "
+			         "systemd-run --scope -p Delegate=yes)",
+			         own, others, n > 4 ? " ..." : "");
+			free(own);
+			return -EBUSY;
+		}
 		snprintf(name, sizeof name, "%s.node", parent);
 		leaf = join_path(own, "/", name);
 		char pid[32];
@@ -311,16 +359,27 @@ static int detect_v2(struct cg_root *r, const char *parent, char *err, size_t er
 		rc = !leaf ? -ENOMEM : mkdir_ok(leaf);
 		if (rc == 0)
 			rc = write_at(leaf, "cgroup.procs", pid);
-		free(leaf);
 		if (rc == 0)
 			rc = v2_enable(r, own);
 	}
 	if (rc < 0) {
-		snprintf(err, errlen, "cgroup v2: cannot enable memory+pids below %s: %s", own,
-		         strerror(-rc));
+		char avail[256] = "";
+		(void)read_at(own, "cgroup.controllers", avail, sizeof avail);
+		avail[strcspn(avail, "\n")] = '\0';
+		if (rc == -EOPNOTSUPP || rc == -ENOENT)
+			snprintf(err, errlen,
+			         "cgroup v2: the memory and pids controllers are not available "
+			         "in %s (its cgroup.controllers: '%s'): delegate them to the "
+			         "node (Delegate=yes)",
+			         own, avail);
+		else
+			snprintf(err, errlen, "cgroup v2: cannot enable memory+pids below %s: %s",
+			         own, strerror(-rc));
+		free(leaf);
 		free(own);
 		return rc;
 	}
+	free(leaf);
 	r->parent[0] = join_path(own, "/", parent);
 	free(own);
 	if (!r->parent[0])
@@ -336,6 +395,31 @@ static int detect_v2(struct cg_root *r, const char *parent, char *err, size_t er
 	return 0;
 }
 
+/* The unified hierarchy's mount when it carries memory and pids (a v2 host), else -1. */
+static int v2_mount(struct mnt *m)
+{
+	char avail[512];
+	if (find_mount(NULL, m) < 0 ||
+	    read_at(m->point, "cgroup.controllers", avail, sizeof avail) < 0)
+		return -1;
+	return word_in(avail, "memory") && word_in(avail, "pids") ? 0 : -1;
+}
+
+int cg_v2_own_dir(char *out, size_t outlen)
+{
+	struct mnt m;
+	char e[128];
+	if (v2_mount(&m) < 0)
+		return 0;
+	char *own = own_dir(NULL, e, sizeof e);
+	if (!own)
+		return -ENOENT;
+	snprintf(out, outlen, "%s", own);
+	int root = strcmp(own, m.point) == 0;
+	free(own);
+	return root ? 2 : 1;
+}
+
 int cg_detect(const char *parent, struct cg_root **out, char *err, size_t errlen)
 {
 	struct cg_root *r = calloc(1, sizeof *r);
@@ -346,10 +430,7 @@ int cg_detect(const char *parent, struct cg_root **out, char *err, size_t errlen
 	/* v2 when the unified hierarchy carries memory and pids (pure v2, or a hybrid where
 	 * they were moved there); else the v1 hierarchies (hybrid with v1 controllers). */
 	struct mnt m;
-	char avail[512];
-	bool v2 = find_mount(NULL, &m) == 0 &&
-	          read_at(m.point, "cgroup.controllers", avail, sizeof avail) >= 0 &&
-	          word_in(avail, "memory") && word_in(avail, "pids");
+	bool v2 = v2_mount(&m) == 0;
 	int rc = v2 ? detect_v2(r, parent, err, errlen) : detect_v1(r, parent, err, errlen);
 	if (rc < 0) {
 		cg_root_free(r);

@@ -28,6 +28,13 @@ struct cg_limits {
  * moves itself into the leaf "<parent>.node" beside it. Returns 0 and *out, or -errno
  * with err. */
 int cg_detect(const char *parent, struct cg_root **out, char *err, size_t errlen);
+/* The cgroup path in a /proc/<pid>/cgroup text: of the v1 hierarchy carrying ctl, or
+ * of the v2 line ("0::path") for ctl NULL. 0 and out, -ENOENT when absent. */
+int cg_parse_own(const char *text, const char *ctl, char *out, size_t outlen);
+/* On a v2 host (the unified hierarchy carries memory and pids): this process's cgroup
+ * directory into out, and 2 when it is the hierarchy's root, 1 otherwise. 0 when not a
+ * v2 host, -errno when the own cgroup cannot be found. */
+int cg_v2_own_dir(char *out, size_t outlen);
 enum cg_mode cg_mode(const struct cg_root *root); /* CG_NONE for NULL */
 const char *cg_mode_name(enum cg_mode m);         /* "v1" "v2" "none" */
 /* The parent's directory (v1: of the pids hierarchy), for messages. */

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgscope.h"
 #include "localgrade.h"
 #include "records.h"
 #include "runner.h"
@@ -266,6 +267,11 @@ int main(int argc, char **argv)
 	if (parse_opts(argc, argv, &o) < 0)
 		return 2;
 	char err[512];
+	/* cgroup v2: job cgroups need a cgroup that holds this process alone (cgscope.h) */
+	if (cgscope_reexec(err, sizeof err) < 0) {
+		fprintf(stderr, "gradeq-grade-local: %s\n", err);
+		return 2;
+	}
 
 	/* exercise.toml through the bundle code, exactly as a published exercise */
 	struct exercise_meta meta = { 0 };

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgscope.h"
 #include "log.h"
 #include "node.h"
 #include "node_config.h"
@@ -58,6 +59,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gradeq-node: -c FILE is required\n");
 		usage(stderr);
 		return 2;
+	}
+	/* cgroup v2: job cgroups need a cgroup that holds the node alone (cgscope.h) */
+	char serr[512];
+	if (cgscope_reexec(serr, sizeof serr) < 0) {
+		fprintf(stderr, "gradeq-node: %s\n", serr);
+		return 1;
 	}
 
 	struct node_config cfg;

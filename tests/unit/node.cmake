@@ -1,6 +1,6 @@
 # Unit tests of grader-node/ modules that need no sandbox, included from
 # tests/unit/CMakeLists.txt. They link gq_node (everything of the node but main()).
-foreach(t joblimits sandbox_argv)
+foreach(t joblimits sandbox_argv cgroup)
   add_executable(test_${t} ${CMAKE_CURRENT_LIST_DIR}/test_${t}.c)
   target_link_libraries(test_${t} PRIVATE gq_node PkgConfig::CMOCKA)
   add_test(NAME unit.${t} COMMAND test_${t})
