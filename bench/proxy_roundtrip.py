@@ -110,6 +110,8 @@ def main() -> int:
             print(f"{name:<28} {us:>11.1f} {lus:>10.2f} {us / lus:>8.0f}x")
             if name in ("ident(1)", "add(2, 3)"):
                 worst_small = max(worst_small, us)
+        if chan.cur is not None:  # the channel holds its own copies of the pipe ends
+            chan.cur.close()
         os.close(req_w)
         os.close(resp_r)
         os.waitpid(pid, 0)
