@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "broker_int.h"
+#include "creds.h"
 
 int broker_publish(struct broker *b, const char *key, const void *payload, size_t len,
                    broker_ack_cb cb, void *opaque)
@@ -80,4 +81,20 @@ void broker_free(struct broker *b)
 {
 	if (b)
 		b->ops->free(b);
+}
+
+void broker_auth_from_creds(const struct creds *k, bool kafka, struct broker_auth *out)
+{
+	if (!kafka) {
+		*out = (struct broker_auth){ .user = k->redis_user, .password = k->redis_password };
+		return;
+	}
+	bool sasl = creds_kafka_sasl(k);
+	*out = (struct broker_auth){
+		.security_protocol = k->kafka_security_protocol,
+		.sasl_mechanism = sasl ? k->kafka_sasl_mechanism : NULL,
+		.user = sasl ? k->kafka_sasl_username : NULL,
+		.password = sasl ? k->kafka_sasl_password : NULL,
+		.ssl_ca_file = k->kafka_ssl_ca_file[0] ? k->kafka_ssl_ca_file : NULL,
+	};
 }

@@ -20,6 +20,12 @@ struct broker_auth {
 	const char *security_protocol, *sasl_mechanism, *ssl_ca_file;
 };
 
+struct creds;
+/* The auth a client of this broker kind presents, from the loaded credentials (common/creds.h):
+ * Redis user/password, or Kafka's protocol with the SASL fields only when SASL is on. out
+ * points into k, which must outlive it. */
+void broker_auth_from_creds(const struct creds *k, bool kafka, struct broker_auth *out);
+
 struct broker_config {
 	const char *brokers;   /* Kafka: "host:port,..."; Redis: "host:port" */
 	const char *topic;     /* jobs topic (Kafka) or stream key (Redis) */

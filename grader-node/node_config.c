@@ -42,19 +42,7 @@ static void default_paths(struct node_config *c)
 
 void node_config_broker_auth(const struct node_config *c, struct broker_auth *out)
 {
-	const struct creds *k = &c->creds;
-	if (strcmp(c->broker_kind, "kafka") != 0) {
-		*out = (struct broker_auth){ .user = k->redis_user, .password = k->redis_password };
-		return;
-	}
-	bool sasl = creds_kafka_sasl(k);
-	*out = (struct broker_auth){
-		.security_protocol = k->kafka_security_protocol,
-		.sasl_mechanism = sasl ? k->kafka_sasl_mechanism : NULL,
-		.user = sasl ? k->kafka_sasl_username : NULL,
-		.password = sasl ? k->kafka_sasl_password : NULL,
-		.ssl_ca_file = k->kafka_ssl_ca_file[0] ? k->kafka_ssl_ca_file : NULL,
-	};
+	broker_auth_from_creds(&c->creds, strcmp(c->broker_kind, "kafka") == 0, out);
 }
 
 void node_config_defaults(struct node_config *c)

@@ -284,17 +284,7 @@ int main(int argc, char **argv)
 		         colon + 1);
 		cfg.brokers = at + 1;
 	}
-	bool sasl = creds_kafka_sasl(&cr);
-	cfg.auth =
-		redis ? (struct broker_auth){ .user = cr.redis_user, .password = cr.redis_password }
-		      : (struct broker_auth){
-				.security_protocol = cr.kafka_security_protocol,
-				.sasl_mechanism = sasl ? cr.kafka_sasl_mechanism : NULL,
-				.user = sasl ? cr.kafka_sasl_username : NULL,
-				.password = sasl ? cr.kafka_sasl_password : NULL,
-				.ssl_ca_file =
-					cr.kafka_ssl_ca_file[0] ? cr.kafka_ssl_ca_file : NULL,
-			};
+	broker_auth_from_creds(&cr, !redis, &cfg.auth);
 	struct broker *b = redis ? broker_redis_producer_new(&cfg, err, sizeof err)
 	                         : broker_kafka_producer_new(&cfg, err, sizeof err);
 	if (!b) {
