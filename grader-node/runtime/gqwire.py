@@ -30,7 +30,6 @@ buffer with an allow-listed dtype. Sizes are capped before anything is built.
 
 from __future__ import annotations
 
-import socket
 import struct
 from typing import Any, Callable
 
@@ -195,11 +194,23 @@ def _pack_inner(obj: Any, default: Callable[[Any], Any]) -> bytes:
                          datetime=False)
 
 
+_packers: dict = {}
+
+
 def encode(obj: Any, on_unknown: Callable[[Any], Any] | None = None) -> bytes:
     """msgpack bytes of obj. Exact built-in types only (strict_types: an int subclass
     goes to default, where on_unknown decides: the student side turns it into a handle;
-    the tests side refuses it with TypeError)."""
-    return _pack_inner(obj, _default_factory(on_unknown))
+    the tests side turns its proxies back into handles and refuses anything else with
+    TypeError). One Packer per on_unknown is kept (a call costs microseconds on the
+    proxied-call path; a Packer resets itself when packing raises)."""
+    packer = _packers.get(on_unknown)
+    if packer is None:
+        if len(_packers) > 16:
+            _packers.clear()
+        packer = msgpack.Packer(default=_default_factory(on_unknown), use_bin_type=True,
+                                strict_types=True, datetime=False)
+        _packers[on_unknown] = packer
+    return packer.pack(obj)
 
 
 # -- decoding (the tests side decodes what the student side wrote: hostile) -------------
@@ -211,13 +222,14 @@ class _Budget:
         self.items = 0
 
 
-def _decoder(budget: _Budget, depth: int) -> Callable[[int, bytes], Any]:
+def _decoder(budget: _Budget | None, depth: int,
+             on_handle: Callable[[Handle], Any] | None) -> Callable[[int, bytes], Any]:
     if depth > DEPTH_MAX:
         raise WireError("value nested too deeply")
 
     def ext_hook(code: int, data: bytes) -> Any:
         if code in (EXT_TUPLE, EXT_SET, EXT_FROZENSET):
-            items = _unpack(data, budget, depth + 1)
+            items = _unpack(data, budget, depth + 1, on_handle)
             if type(items) is not list:
                 raise WireError("malformed sequence")
             if code == EXT_TUPLE:
@@ -236,16 +248,17 @@ def _decoder(budget: _Budget, depth: int) -> Callable[[int, bytes], Any]:
             re, im = struct.unpack(">dd", data)
             return complex(re, im)
         if code in (EXT_NDARRAY, EXT_NPSCALAR):
-            return _decode_numpy(code, _unpack(data, budget, depth + 1))
+            return _decode_numpy(code, _unpack(data, budget, depth + 1, None))
         if code == EXT_LIBVALUE:
-            return _rebuild_libvalue(_unpack(data, budget, depth + 1))
+            return _rebuild_libvalue(_unpack(data, budget, depth + 1, on_handle))
         if code == EXT_HANDLE:
-            v = _unpack(data, budget, depth + 1)
+            v = _unpack(data, budget, depth + 1, None)
             if (type(v) is not list or len(v) != 4 or type(v[0]) is not int
                     or type(v[1]) is not str or type(v[2]) is not str or type(v[3]) is not int
                     or len(v[1]) > 32 or len(v[2]) > 200):
                 raise WireError("malformed handle")
-            return Handle(v[0], v[1], v[2], v[3])
+            h = Handle(v[0], v[1], v[2], v[3])
+            return h if on_handle is None else on_handle(h)
         raise WireError(f"unknown extension type {code}")
     return ext_hook
 
@@ -284,7 +297,25 @@ def _decode_numpy(code: int, v: Any) -> Any:
     return np.frombuffer(raw, dtype=dt).reshape(shape).copy()
 
 
-def _unpack(data: bytes, budget: _Budget, depth: int) -> Any:
+def _unpack(data: Any, budget: _Budget | None, depth: int,
+            on_handle: Callable[[Handle], Any] | None) -> Any:
+    """budget None: the whole message is at most ITEMS_MAX bytes, so it cannot hold more
+    than ITEMS_MAX items (each item takes at least one byte of the message, nested
+    extension payloads included) and counting them is skipped."""
+    if budget is None:
+        try:
+            return msgpack.unpackb(
+                data, raw=False, use_list=True, strict_map_key=False,
+                ext_hook=_decoder(None, depth, on_handle), timestamp=0,
+                max_str_len=ITEMS_MAX, max_bin_len=ITEMS_MAX, max_array_len=ITEMS_MAX,
+                max_map_len=ITEMS_MAX, max_ext_len=ITEMS_MAX)
+        except WireError:
+            raise
+        except RecursionError:
+            raise WireError("value nested too deeply") from None
+        except Exception as e:  # noqa: BLE001 - any malformation is one error to the caller
+            raise WireError(f"undecodable message: {type(e).__name__}") from None
+
     def count(n: int) -> None:
         budget.items += n
         if budget.items > ITEMS_MAX:
@@ -307,7 +338,7 @@ def _unpack(data: bytes, budget: _Budget, depth: int) -> Any:
     try:
         return msgpack.unpackb(
             data, raw=False, use_list=True, strict_map_key=False,
-            ext_hook=_decoder(budget, depth), list_hook=list_hook,
+            ext_hook=_decoder(budget, depth, on_handle), list_hook=list_hook,
             object_pairs_hook=pairs_hook, timestamp=0,
             max_str_len=FRAME_MAX, max_bin_len=FRAME_MAX,
             max_array_len=ITEMS_MAX, max_map_len=ITEMS_MAX, max_ext_len=FRAME_MAX)
@@ -319,37 +350,11 @@ def _unpack(data: bytes, budget: _Budget, depth: int) -> Any:
         raise WireError(f"undecodable message: {type(e).__name__}") from None
 
 
-def decode(data: bytes) -> Any:
-    return _unpack(data, _Budget(), 0)
-
-
-# -- framing -----------------------------------------------------------------------------
-
-_HDR = struct.Struct(">I")
-
-
-def send(sock: socket.socket, payload: bytes) -> None:
-    if not 0 < len(payload) <= FRAME_MAX:
+def decode(data: Any, on_handle: Callable[[Handle], Any] | None = None) -> Any:
+    """The value in one message (bytes or a memoryview of them). on_handle, when given,
+    is applied to each handle as it is decoded (the tests side makes its proxies there;
+    an exception it raises is a WireError). Raises WireError for anything malformed or
+    over a cap."""
+    if len(data) > FRAME_MAX:
         raise WireError("message too large")
-    sock.sendall(_HDR.pack(len(payload)) + payload)
-
-
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
-    buf = bytearray(n)
-    view = memoryview(buf)
-    got = 0
-    while got < n:
-        k = sock.recv_into(view[got:], n - got)
-        if k == 0:
-            raise EOFError("peer closed the channel")
-        got += k
-    return bytes(buf)
-
-
-def recv(sock: socket.socket) -> bytes:
-    """One message's payload. EOFError when the peer is gone; WireError on a bad frame;
-    socket.timeout when the socket's timeout runs out."""
-    (n,) = _HDR.unpack(_recv_exact(sock, 4))
-    if not 0 < n <= FRAME_MAX:
-        raise WireError(f"frame length {n}")
-    return _recv_exact(sock, n)
+    return _unpack(data, None if len(data) <= ITEMS_MAX else _Budget(), 0, on_handle)

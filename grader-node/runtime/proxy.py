@@ -35,6 +35,7 @@ from typing import Any
 import gqwire
 
 CTL_FD = 4
+READ_SIZE = 65536
 MSG_MAX = 500
 STR_MAX = 100_000
 
@@ -164,6 +165,8 @@ class _Student:
         self.wfd, self.rfd, self.gen = wfd, rfd, gen
         self.names: dict[str, str] = {}
         self.buf = bytearray()
+        self.poll = select.poll()
+        self.poll.register(rfd, select.POLLIN)
 
     def close(self) -> None:
         for fd in (self.wfd, self.rfd):
@@ -258,13 +261,7 @@ class Channel:
             if need is not None and len(cur.buf) >= 4 + need:
                 payload = bytes(cur.buf[4:4 + need])
                 del cur.buf[:4 + need]
-                try:
-                    return gqwire.decode(payload)
-                except gqwire.WireError as e:
-                    how = self._kill_current()
-                    EVENTS.append("crashed")
-                    raise StudentCrashed(f"the student process sent an invalid value ({e}; "
-                                         f"{how})") from None
+                return self._decode(payload)
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 how = self._kill_current()
@@ -274,11 +271,13 @@ class Channel:
                 EVENTS.append("timeout")
                 raise StudentTimeout(f"timed out: the student's code did not return within "
                                      f"{self.call_timeout:g} s")
-            r, _, _ = select.select([cur.rfd], [], [], left)
-            if not r:
+            if not cur.poll.poll(None if left is None else max(1, int(left * 1000 + 0.999))):
                 continue
             try:
-                chunk = os.read(cur.rfd, 1 << 20)
+                # READ_SIZE, not a megabyte: os.read allocates its whole size first, and
+                # a large allocation is an mmap/munmap pair per call (it doubled the
+                # round trip)
+                chunk = os.read(cur.rfd, READ_SIZE)
             except OSError:
                 chunk = b""
             if not chunk:
@@ -286,7 +285,19 @@ class Channel:
                 if "memory" not in EVENTS:
                     EVENTS.append("crashed")
                 raise StudentCrashed(f"the student process died during the call ({how})")
+            if not cur.buf and len(chunk) >= 4 and \
+                    int.from_bytes(chunk[:4], "big") == len(chunk) - 4 > 0:
+                return self._decode(memoryview(chunk)[4:])  # one whole frame: no copy
             cur.buf += chunk
+
+    def _decode(self, payload: Any) -> Any:
+        try:
+            return gqwire.decode(payload, self._proxy)
+        except gqwire.WireError as e:
+            how = self._kill_current()
+            EVENTS.append("crashed")
+            raise StudentCrashed(f"the student process sent an invalid value ({e}; "
+                                 f"{how})") from None
 
     def _forward(self, reply: Any) -> None:
         if type(reply) is not dict:
@@ -312,14 +323,16 @@ class Channel:
                 raise StudentCrashed(self.restart_failed)
         cur = self.cur
         assert cur is not None
-        data = gqwire.encode(req)  # our own values: exact built-ins and Handles only
+        data = gqwire.encode(req, self._to_handle)  # exact built-ins; proxies -> handles
         payload = len(data).to_bytes(4, "big") + data
         self.nrequests += 1
         try:
-            view = memoryview(payload)
-            while view:
-                n = os.write(cur.wfd, view)
-                view = view[n:]
+            n = os.write(cur.wfd, payload)
+            if n < len(payload):  # a large request: the rest as the student reads it
+                view = memoryview(payload)[n:]
+                while view:
+                    n = os.write(cur.wfd, view)
+                    view = view[n:]
         except OSError:
             how = self._kill_current()
             EVENTS.append("crashed")
@@ -339,42 +352,30 @@ class Channel:
             raise StopIteration
         if "v" not in reply:
             raise StudentCrashed("the student process sent a malformed reply")
-        return self.wrap(reply["v"])
+        return reply["v"]
 
-    # values
-    def wrap(self, v: Any) -> Any:
-        t = type(v)
-        if t is gqwire.Handle:
-            return make_proxy(self, v)
-        if t is list:
-            return [self.wrap(x) for x in v]
-        if t is tuple:
-            return tuple(self.wrap(x) for x in v)
-        if t is dict:
-            return {(self.wrap(k) if type(k) is gqwire.Handle else k): self.wrap(x)
-                    for k, x in v.items()}
-        return v
+    # values: decode() makes proxies of the handles in a reply, encode() turns the
+    # proxies in a request back into their handles
+    def _proxy(self, h: gqwire.Handle) -> Any:
+        return make_proxy(self, h)
 
-    def unwrap(self, v: Any) -> Any:
-        """Arguments going to the student: proxies become their handles."""
+    def _to_handle(self, v: Any) -> gqwire.Handle:
+        """encode()'s last resort for what is not plain data (called for nothing else):
+        a proxy goes back as its handle; anything else cannot cross."""
         if isinstance(v, RemoteBase):
             h = object.__getattribute__(v, "_gq_handle")
             gen = object.__getattribute__(v, "_gq_gen")
             if gen != self.gen:
                 raise StudentCrashed("this object belonged to a student process that has "
                                      "since been restarted")
+            if h is None:  # a top-level name of the notebook: sent by name
+                return gqwire.Handle(0, "name", object.__getattribute__(v, "_gq_ref"), 0)
             return h
-        t = type(v)
-        if t is list:
-            return [self.unwrap(x) for x in v]
-        if t is tuple:
-            return tuple(self.unwrap(x) for x in v)
-        if t is dict:
-            return {k: self.unwrap(x) for k, x in v.items()}
         if callable(v) and not isinstance(v, type):
             raise TypeError("a function cannot be passed to the student's code "
                             "(it runs in another process)")
-        return v
+        raise TypeError(f"cannot send a {type(v).__name__} to the student's code "
+                        "(plain data only)")
 
 
 # -- proxies ---------------------------------------------------------------------------------
@@ -425,19 +426,16 @@ class RemoteBase:
         return RemoteBase._gq_req(self, "get", name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        chan = object.__getattribute__(self, "_gq_chan")
-        RemoteBase._gq_req(self, "set", name, chan.unwrap(value))
+        RemoteBase._gq_req(self, "set", name, value)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        chan = object.__getattribute__(self, "_gq_chan")
-        return RemoteBase._gq_req(self, "call", chan.unwrap(list(args)), chan.unwrap(kwargs))
+        return RemoteBase._gq_req(self, "call", list(args), kwargs)
 
     def _gq_method(self, name: str, *args: Any) -> Any:
-        chan = object.__getattribute__(self, "_gq_chan")
         m = RemoteBase._gq_req(self, "get", name)
         if not isinstance(m, RemoteBase):
             raise TypeError(f"{name} of a student object is not a method")
-        return m(*[chan.unwrap(a) for a in args])
+        return m(*args)
 
     def __len__(self) -> int:
         if object.__getattribute__(self, "_gq_kind") in ("iterator", "function", "class"):

@@ -14,8 +14,8 @@ Protocol (docs/harness-protocol.md, "The student channel"):
     ["set", ref, attr, val]  {"v": None}  | {"e": ...}
     ["next", ref]            {"v": value} | {"stop": 1} | {"e": ...}
     ["str", ref]             {"v": str}
-  ref: a top-level name (str) or a handle id (int). Every reply also carries "o"/"r":
-  what the call printed on stdout / stderr, and "ol": 1 when that passed the cap.
+  ref: a top-level name (str) or a handle id (int). A reply also carries "o"/"r" when
+  the call printed on stdout / stderr, and "ol": 1 when that passed the cap.
 Values the tests side cannot take as plain data become handles (the object stays here).
 
 Nothing here is trusted by the tests side: it decodes replies with gqwire.decode and
@@ -35,6 +35,7 @@ import gqwire
 
 REQ_FD = 3
 RESP_FD = 4
+READ_SIZE = 65536  # os.read allocates its size first: kept below malloc's mmap threshold
 OUTPUT_CAP = 1024 * 1024  # characters of stdout+stderr kept per call (the zygote sets
                           # it from the job's output limit)
 MSG_MAX = 2000
@@ -137,6 +138,12 @@ class Server:
         self.mod = module
         self.objs: dict[int, Any] = {}
         self.next_id = 1
+        self.handles_in = 0  # handles in the request being served
+
+    def saw_handle(self, h: gqwire.Handle) -> gqwire.Handle:
+        """decode()'s hook for the handles in a request: counted, resolved later."""
+        self.handles_in += 1
+        return h
 
     # -- values out -------------------------------------------------------------------
     def handle(self, obj: Any) -> gqwire.Handle:
@@ -165,15 +172,18 @@ class Server:
         raise LookupError("stale handle")
 
     def arg(self, v: Any) -> Any:
-        """A value from the tests side: handles become the objects they name."""
+        """A value from the tests side: handles become the objects they name (kind
+        "name": a top-level name of the notebook, by its name)."""
         if type(v) is gqwire.Handle:
-            return self.resolve(v.hid)
+            return self.resolve(v.tname if v.kind == "name" else v.hid)
         if type(v) is list:
             return [self.arg(x) for x in v]
         if type(v) is tuple:
             return tuple(self.arg(x) for x in v)
         if type(v) is dict:
-            return {k: self.arg(x) for k, x in v.items()}
+            return {self.arg(k): self.arg(x) for k, x in v.items()}
+        if type(v) in (set, frozenset):
+            return type(v)(self.arg(x) for x in v)
         return v
 
     def dispatch(self, req: list) -> dict:
@@ -191,7 +201,10 @@ class Server:
             return {"v": obj if req[2] is None else getattr(obj, req[2])}
         if op == "call":
             fn = self.resolve(req[1])
-            return {"v": fn(*self.arg(req[2]), **self.arg(req[3]))}
+            args, kw = req[2], req[3]
+            if self.handles_in:  # else the arguments are plain data already
+                args, kw = self.arg(args), self.arg(kw)
+            return {"v": fn(*args, **kw)}
         if op == "set":
             setattr(self.resolve(req[1]), req[2], self.arg(req[3]))
             return {"v": None}
@@ -241,19 +254,25 @@ def _send(data: bytes) -> None:
         view = view[n:]
 
 
+_inbuf = bytearray()
+
+
 def _recv() -> bytes:
-    def exact(n: int) -> bytes:
-        buf = bytearray()
-        while len(buf) < n:
-            chunk = os.read(REQ_FD, n - len(buf))
-            if not chunk:
+    """The next request's payload: one read per request in the usual case (a request
+    is written whole, and the tests side waits for the reply before the next one)."""
+    while True:
+        if len(_inbuf) >= 4:
+            n = int.from_bytes(_inbuf[:4], "big")
+            if not 0 < n <= gqwire.FRAME_MAX:
                 raise EOFError
-            buf += chunk
-        return bytes(buf)
-    n = int.from_bytes(exact(4), "big")
-    if not 0 < n <= gqwire.FRAME_MAX:
-        raise EOFError
-    return exact(n)
+            if len(_inbuf) >= 4 + n:
+                data = bytes(_inbuf[4:4 + n])
+                del _inbuf[:4 + n]
+                return data
+        chunk = os.read(REQ_FD, READ_SIZE)
+        if not chunk:
+            raise EOFError
+        _inbuf.extend(chunk)
 
 
 class _CallerOnlyInspect:
@@ -340,8 +359,9 @@ def serve(path: str = "/work/submission.py", loader: Any = None) -> int:
     srv = Server(mod)
     _send(gqwire.encode({"ready": names, "o": out.text(), "r": err.text()}))
     while True:
+        srv.handles_in = 0
         try:
-            req = gqwire.decode(_recv())
+            req = gqwire.decode(_recv(), srv.saw_handle)
         except (EOFError, OSError, gqwire.WireError):
             return 0
         shared[0], shared[1] = 0, False
@@ -352,7 +372,12 @@ def serve(path: str = "/work/submission.py", loader: Any = None) -> int:
         except BaseException as e:  # noqa: BLE001 - reported, never re-raised here
             reply = {"e": exc_info(e)}
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-        reply.update({"o": out.text(), "r": err.text(), "ol": 1 if shared[1] else 0})
+        if out.parts:  # output keys only when there was output (smaller replies)
+            reply["o"] = out.text()
+        if err.parts:
+            reply["r"] = err.text()
+        if shared[1]:
+            reply["ol"] = 1
         try:
             data = gqwire.encode(reply, on_unknown=srv.handle)
             if len(data) > gqwire.FRAME_MAX:
@@ -360,7 +385,8 @@ def serve(path: str = "/work/submission.py", loader: Any = None) -> int:
         except BaseException as e:  # noqa: BLE001 - e.g. a self-referencing list
             data = gqwire.encode({"e": {"exc": "ValueError", "builtin": True, "fatal": False,
                                         "msg": f"cannot send the result: {exc_info(e)['msg']}"},
-                                  "o": reply["o"], "r": reply["r"], "ol": reply["ol"]})
+                                  "o": reply.get("o", ""), "r": reply.get("r", ""),
+                                  "ol": reply.get("ol", 0)})
         try:
             _send(data)
         except OSError:
