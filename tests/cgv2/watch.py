@@ -86,9 +86,10 @@ def watch(out: str) -> None:
                 # every 8 MiB of it, what of it was anonymous memory
                 cur = read(os.path.join(d, "memory.current"))
                 if cur and cur.strip().isdigit() and int(cur) > rec["peak"]:
-                    if int(cur) >= rec["peak"] + (8 << 20):  # memory.stat costs more
+                    if int(cur) >= rec.get("anon_at", 0) + (8 << 20):  # costs more
                         rec["peak_anon"] = keyed(read(os.path.join(d, "memory.stat")),
                                                  "anon")
+                        rec["anon_at"] = int(cur)
                     rec["peak"] = int(cur)
                     rec["peak_s"] = now
                 rec["pids_max_events"] = max(rec["pids_max_events"], keyed(
