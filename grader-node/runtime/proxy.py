@@ -18,6 +18,9 @@ The supervisor (zygote.py) is reached over CTL_FD, a SOCK_SEQPACKET socket:
     b"S"  -> b"ok" + 2 fds (request write end, reply read end) of a running student
              process, or b"fail:<reason>"
     b"K"  -> kills the current student process; b"dead:<status>:<oom 0|1>"
+    b"E"  -> the same for a student process whose channel ended (end of file, broken
+             pipe): it is dying on its own, so its own end (e.g. SIGSEGV) is waited for
+             and reported rather than replaced by the supervisor's SIGKILL
 """
 
 from __future__ import annotations
@@ -199,13 +202,14 @@ class Channel:
             raise StudentCrashed("the grading supervisor is gone")
         return msg, list(fds)
 
-    def _kill_current(self) -> str:
+    def _kill_current(self, ended: bool = False) -> str:
         """Kills the current student process; a description of how it ended ("memory"
-        is recorded in EVENTS when the memory limit ended it, or held it when killed)."""
+        is recorded in EVENTS when the memory limit ended it, or held it when killed).
+        ended: its channel ended (it is dying on its own): its own end is waited for."""
         cur, self.cur = self.cur, None
         if cur is not None:
             cur.close()
-        msg, _ = self._ctl(b"K")
+        msg, _ = self._ctl(b"E" if ended else b"K")
         text = msg.decode("ascii", "replace")
         parts = text.split(":")
         if len(parts) == 3 and parts[0] == "dead":
@@ -281,7 +285,7 @@ class Channel:
             except OSError:
                 chunk = b""
             if not chunk:
-                how = self._kill_current()
+                how = self._kill_current(ended=True)
                 if "memory" not in EVENTS:
                     EVENTS.append("crashed")
                 raise StudentCrashed(f"the student process died during the call ({how})")
@@ -334,7 +338,7 @@ class Channel:
                     n = os.write(cur.wfd, view)
                     view = view[n:]
         except OSError:
-            how = self._kill_current()
+            how = self._kill_current(ended=True)
             EVENTS.append("crashed")
             raise StudentCrashed(f"the student process is gone ({how})") from None
         reply = self._read(self.call_timeout)

@@ -52,6 +52,7 @@ RUNTIME = os.path.dirname(os.path.abspath(__file__))
 SBX_RUNTIME = "/gradeq/runtime"  # where jail.c binds the runtime directory
 MSG_MAX = 64 * 1024
 EXIT_JAIL = 120    # a process could not enter its sandbox: infrastructure
+ENDED_WAIT_S = 10  # for the status of a student process whose channel ended
 PR_SET_PDEATHSIG = 1
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -354,7 +355,13 @@ class Job:
         self.students += 1
         self.student = {"pid": pid, "pidfd": pidfd, "report": report, "t_w": t_w, "t_r": t_r}
 
-    def kill_student(self) -> str:
+    def kill_student(self, ended: bool = False) -> str:
+        """Ends the current student process and says how it ended: "dead:<how>:<oom>".
+        ended: the tests side saw its channel end (end of file, a broken pipe), so the
+        process is dying or dead on its own and its status is on the way: it is waited
+        for (up to ENDED_WAIT_S, then killed: it may have closed its channel and live
+        on) instead of killed over, which would report our SIGKILL instead of what
+        ended it. Otherwise (a hang, a broken channel) it gets a moment, then SIGKILL."""
         s, self.student = self.student, None
         if s is None:
             return "dead:gone:0"
@@ -364,9 +371,10 @@ class Job:
                     os.close(fd)
                 except OSError:
                     pass
-        # a process that died on its own (the tests side saw its pipe close) has its
-        # status on the way: wait for it a moment rather than kill over it
-        dead, _, _ = select.select([s["report"]], [], [], 0.2)
+        # C1 reports the status once it has reaped the process; on a slow or loaded
+        # machine that can take far longer than a moment
+        wait = ENDED_WAIT_S if ended else 0.2
+        dead, _, _ = select.select([s["report"]], [], [], wait)
         # before the kill frees it: a call that hung while the job's memory was pinned
         # at its limit (thrashing instead of an OOM kill) ran out of memory, not time
         full = not dead and _memory_full(self.job.get("cgroup_dirs", []))
@@ -404,8 +412,8 @@ class Job:
                 s["t_w"] = s["t_r"] = -1  # handed over: the next "S" starts a fresh one
             except OSError as e:
                 sock.send(f"fail:{e}".encode()[:200])
-        elif req == b"K":
-            sock.send(self.kill_student().encode())
+        elif req in (b"K", b"E"):
+            sock.send(self.kill_student(ended=req == b"E").encode())
         else:
             sock.send(b"fail:unknown request")
         return True

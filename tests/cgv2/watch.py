@@ -8,7 +8,9 @@ run, and checks the record afterwards (used by tests/cgv2/guest).
 
 A job cgroup is a directory below a parent named gradeq or gradeq-<node> (not the
 node's own "<parent>.node" leaf). For each, the limits read while it existed and the
-highest oom_kill (memory.events) and max (pids.events) counts seen.
+highest oom_kill (memory.events) and max (pids.events) counts seen; for a look at a
+failed run also memory.events' counters, the highest memory.current and when the
+cgroup was seen (seconds since the watch started).
 """
 from __future__ import annotations
 
@@ -53,6 +55,7 @@ def watch(out: str) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     tops: list[str] = []
     next_walk = 0.0
+    t0 = time.monotonic()
     while not stop:
         # the tree walk is slow on a slow kernel: parents once a second, their jobs often
         if time.monotonic() >= next_walk:
@@ -66,14 +69,29 @@ def watch(out: str) -> None:
             for d in jobs:
                 if not os.path.isdir(d):
                     continue
+                now = round(time.monotonic() - t0, 2)
                 rec = seen.setdefault(d, {"memory.max": None, "pids.max": None,
-                                          "oom_kill": 0, "pids_max_events": 0})
+                                          "oom_kill": 0, "pids_max_events": 0,
+                                          "first_s": now, "events": {}, "peak": 0})
+                rec["last_s"] = now
                 for f in ("memory.max", "pids.max"):
                     v = read(os.path.join(d, f))
                     if v is not None and (rec[f] is None or rec[f] == "max"):
                         rec[f] = v.strip()  # "max": maybe read before the limit was set
-                rec["oom_kill"] = max(rec["oom_kill"], keyed(
-                    read(os.path.join(d, "memory.events")), "oom_kill"))
+                ev = read(os.path.join(d, "memory.events"))
+                rec["oom_kill"] = max(rec["oom_kill"], keyed(ev, "oom_kill"))
+                for k in ("max", "oom", "oom_kill", "oom_group_kill"):
+                    rec["events"][k] = max(rec["events"].get(k, 0), keyed(ev, k))
+                # the highest memory.current seen (6.1 has no memory.peak) and, sampled
+                # every 8 MiB of it, what of it was anonymous memory
+                cur = read(os.path.join(d, "memory.current"))
+                if cur and cur.strip().isdigit() and int(cur) > rec["peak"]:
+                    if int(cur) >= rec.get("anon_at", 0) + (8 << 20):  # costs more
+                        rec["peak_anon"] = keyed(read(os.path.join(d, "memory.stat")),
+                                                 "anon")
+                        rec["anon_at"] = int(cur)
+                    rec["peak"] = int(cur)
+                    rec["peak_s"] = now
                 rec["pids_max_events"] = max(rec["pids_max_events"], keyed(
                     read(os.path.join(d, "pids.events")), "max"))
         time.sleep(0.02)

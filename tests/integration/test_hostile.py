@@ -438,6 +438,8 @@ def test_hostile_submissions_are_contained(api, state, exercises, canaries):
     else:
         rows.append(f"{'big_10mb':<22} 413 at the API (max_body_kb {max_body // 1024})")
     print("\nhostile cases (case, verdict, score, detail):\n  " + "\n  ".join(rows))
+    print("submission ids (the job cgroups' and node logs' names): " +
+          json.dumps({c: sids[c] for c in EXPECTED}))
     print(f"cooperating pair searched side by side for {watch.overlap_s:.1f} s; the "
           f"writer's workdir from the host: {watch.writer_checks}")
     assert not problems, problems
