@@ -423,6 +423,22 @@ def _load_source(args: dict, chan: Any) -> Source | None:
         return None
 
 
+def source_problems(errors: dict, rec: Recorder) -> str:
+    """Why a source run does not qualify for publishing ("" when every check passed):
+    the failed cells, then every check that fails (with its failing items' messages) or
+    has no items, in the source's order."""
+    parts = [f"cell {i + 1} of the source failed: {errors[i]}" for i in sorted(errors)]
+    for c in rec.calls:
+        if not c.items:
+            parts.append(f"check {c.label!r} has no items (warn)")
+        elif not all(ok for ok, _, _ in c.items):
+            bad = "; ".join(m for ok, m, _ in c.items if not ok)
+            parts.append(f"check {c.label!r} fails on the source: {bad}")
+    if not parts:
+        return ""
+    return parts[0] if len(parts) == 1 else f"{len(parts)} problems: " + " | ".join(parts)
+
+
 def collect(args: dict, chan: Any, h: Any) -> int:
     src = _load_source(args, chan)
     if src is None:
@@ -432,19 +448,7 @@ def collect(args: dict, chan: Any, h: Any) -> int:
     errors = run_trusted_cells(src, rec, ns, only_trusted=False)
     if not errors:
         errors = run_check_cells(src, rec, ns, _Local(ns))
-    problem = ""
-    if errors:
-        i = min(errors)
-        problem = f"cell {i + 1} of the source failed: {errors[i]}"
-    else:
-        for c in rec.calls:
-            if not c.items:
-                problem = f"check {c.label!r} has no items (warn)"
-            elif not all(ok for ok, _, _ in c.items):
-                bad = next(m for ok, m, _ in c.items if not ok)
-                problem = f"check {c.label!r} fails on the source: {bad}"
-            if problem:
-                break
+    problem = source_problems(errors, rec)
     if problem:
         chan.send({"t": "import_error", "msg": f"mograder source: {problem}"[:MSG_MAX],
                    "exc": "SourceCheckFailed"})

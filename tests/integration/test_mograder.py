@@ -159,3 +159,50 @@ def test_gradebook_holds_the_scores(graded, api):
     rows = {line.split(",")[0]: line.split(",") for line in out[1:]}
     assert float(rows["correct"][1]) == float(recs["correct"]["score"]) == 10
     assert float(rows["wrong"][1]) == float(recs["wrong"]["score"])
+
+
+def _failing_source(tmp: Path) -> Path:
+    """The example with one check that fails on the source (Q3's visible check expects
+    the wrong value); everything else passes."""
+    bad = tmp / "failing-source"
+    bad.mkdir()
+    for f in SOURCE_DIR.iterdir():
+        (bad / f.name).write_bytes(f.read_bytes())
+    text = (bad / "stats.py").read_text()
+    assert '(fib(10) == 55, "fib(10) should be 55")' in text
+    (bad / "stats.py").write_text(text.replace(
+        '(fib(10) == 55, "fib(10) should be 55")', '(fib(10) == 56, "fib(10) should be 56")'))
+    return bad
+
+
+def test_publish_refuses_a_source_whose_check_fails(api):
+    bad = _failing_source(Path(tempfile.mkdtemp(prefix="gq-mog-bad-")))
+    p = api.cli("publish", f"{COURSE}/badsource", str(bad), check=False)
+    assert p.returncode == 1, (p.returncode, p.stdout, p.stderr)
+    assert "not published" in p.stderr, p.stderr
+    assert "check 'Q3: fib' fails on the source: fib(10) should be 56" in p.stderr, p.stderr
+    assert "Q1" not in p.stderr and "Q2" not in p.stderr, p.stderr  # only the failing one
+    # nothing reached the dispatcher: the exercise does not exist
+    code, doc, _ = api.http(
+        "POST", f"/v1/courses/{COURSE}/exercises/badsource/submissions?student=s1",
+        token=api.env["GRADEQ_TOKEN"], body=(SOURCE_DIR / "stats.py").read_bytes())
+    assert code == 404, (code, doc)
+
+
+def test_a_source_published_unchecked_fails_on_the_node(api):
+    """--no-check sends it as it is; the node's first collect refuses it and the job ends
+    in error with the same reason (never a score)."""
+    bad = _failing_source(Path(tempfile.mkdtemp(prefix="gq-mog-bad-")))
+    api.cli("publish", "--no-check", f"{COURSE}/badnocheck", str(bad))
+    code, doc, _ = api.http(
+        "POST", f"/v1/courses/{COURSE}/exercises/badnocheck/submissions?student=s1",
+        token=api.env["GRADEQ_TOKEN"], body=(SOURCE_DIR / "stats.py").read_bytes())
+    assert code == 202, (code, doc)
+    end = time.monotonic() + 120
+    while time.monotonic() < end:
+        rec = json.loads(api.cli("result", doc["id"], "--json").stdout)
+        if rec["status"] in ("done", "error"):
+            break
+        time.sleep(0.5)
+    assert rec["status"] == "error", rec
+    assert "check 'Q3: fib' fails on the source: fib(10) should be 56" in rec["error"], rec
