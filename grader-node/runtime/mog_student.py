@@ -11,9 +11,11 @@ cells and marks cell do not run here (the source's run in the tests process).
 `mograder.runtime` is a stand-in module here (the grading environment has no mograder):
 Grader/check do nothing, so a notebook's import cell runs as written.
 
-A cell that cannot be interrupted (a hang in C code that ignores the alarm) is recorded
-in PROGRESS before it starts; when the tests side kills this process and asks for a
-fresh one, the fresh one skips that cell (and every cell that ran out of time before).
+A cell that cannot be interrupted (a hang in C code, a loop that swallows the alarm) is
+recorded in PROGRESS before it starts, and a progress frame goes to the tests side when
+each cell starts and ends; when none came for a while, the tests side kills this process
+and asks for a fresh one, which skips that cell (and every cell that ran out of time
+before).
 
 Nothing here is trusted by the tests side (docs/security.md).
 """
@@ -27,6 +29,7 @@ import sys
 import types
 from typing import Any
 
+import gqwire
 import mog_source
 
 CELL_TIMEOUT = 10.0
@@ -67,7 +70,23 @@ def shim_mograder() -> None:
     sys.modules["mograder"], sys.modules["mograder.runtime"] = pkg, rt
 
 
+_progress_fd = -1  # the parked channel to the tests side, while the cells run
+
+
+def _tell(index: int) -> None:
+    """A progress frame to the tests side (proxy.Channel.start waits for a step from
+    the last one): a cell that neither ends nor is stopped by its alarm is cut there."""
+    if _progress_fd < 0:
+        return
+    body = gqwire.encode({"progress": index})
+    try:
+        os.write(_progress_fd, len(body).to_bytes(4, "big") + body)
+    except OSError:
+        pass
+
+
 def _mark_start(index: int) -> None:
+    _tell(index)
     try:
         with open(PROGRESS, "a", encoding="ascii") as f:
             f.write(f"s{index}\n")
@@ -78,6 +97,7 @@ def _mark_start(index: int) -> None:
 def _mark_end(index: int, timed_out: bool) -> None:
     # a cell that ended is not stuck ("s" lines without their "e"); one that ran out of
     # time ("t") is skipped by the next incarnation too (it would only time out again)
+    _tell(index)
     try:
         with open(PROGRESS, "a", encoding="ascii") as f:
             f.write(f"{'t' if timed_out else 'e'}{index}\n")
@@ -170,12 +190,16 @@ def load(path: str) -> types.ModuleType:
     mod.__file__ = path
     sys.modules["submission"] = mod
     saved_builtins = dict(builtins.__dict__)
+    global _progress_fd
+    import student  # noqa: PLC0415
     fds = _park_channel()
+    _progress_fd = next((copy for fd, copy in fds if fd == student.RESP_FD), -1)
     try:
         run_cells(text, mod.__dict__, CELL_TIMEOUT, _stuck_from_progress(), progress=True)
     except mog_source.SourceError as e:
         raise ImportError(str(e)) from None
     finally:
+        _progress_fd = -1
         _restore_channel(fds)
         # the cells' changes to builtins stay in the cells: the server that answers the
         # tests side works with the real ones (a notebook that patches len() breaks

@@ -228,10 +228,13 @@ def run_trusted_cells(src: Source, rec: Recorder, ns: dict, only_trusted: bool) 
     return errors
 
 
-def run_check_cells(src: Source, rec: Recorder, trusted_ns: dict, student: Any) -> dict:
+def run_check_cells(src: Source, rec: Recorder, trusted_ns: dict, student: Any,
+                    done: Any = None) -> dict:
     """Runs every source check cell here; names from trusted cells come from
     trusted_ns, the others from `student` (an object with .names and .get(name)), or
-    the cell does not run. Returns {cell index: error}."""
+    the cell does not run. done(cell index, error or ""), when given, is called after
+    each cell (grading streams that cell's records from it). Returns {cell index:
+    error}."""
     errors = {}
     for c in src.checks:
         g: dict = {"__builtins__": builtins, "__name__": "__mograder_check__"}
@@ -262,13 +265,15 @@ def run_check_cells(src: Source, rec: Recorder, trusted_ns: dict, student: Any) 
             rec.end()
         if err:
             errors[c.index] = err[:MSG_MAX]
+        if done is not None:
+            done(c.index, errors.get(c.index, ""))
     return errors
 
 
 def _cell_failed(src: Source, rec: Recorder, errors: dict) -> None:
     """The items a failed check cell did not report, from its source (straight-line
     cells), as failed items of a Call with .error set."""
-    for i, err in errors.items():
+    for i, err in sorted(errors.items()):
         made = [c for c in rec.calls if c.cell == i]
         for c in made:
             c.error = err
@@ -326,15 +331,44 @@ def restored_cells(src: Source, student_text: str | None) -> list[str]:
     return out
 
 
-def grade_records(src: Source, rec: Recorder, restored: list[str]) -> list[dict]:
-    recs = []
-    per_key: dict[str, list] = {}
+def _totals(src: Source, rec: Recorder) -> dict[str, float]:
+    if src.static_total is not None:
+        return src.static_total
     seen: dict[str, float] = {}
     for c in rec.calls:
         seen[c.key] = seen.get(c.key, 0.0) + sum(w for _, _, w in c.items)
-    total = src.static_total if src.static_total is not None else seen
-    for c in sorted(rec.calls, key=lambda c: (c.cell, c.k)):
-        per_key.setdefault(c.key, []).append(c)
+    return seen
+
+
+def static_list(src: Source) -> list | None:
+    """[[name, weight]...] of a grading run, from the source text alone when every
+    check cell is straight-line (src.static_total): the same list collect publishes.
+    None otherwise (the items are known only by running)."""
+    if src.static_total is None:
+        return None
+    tests = []
+    for c in src.checks:
+        hidden = mog_source.hidden_lines(c.code)
+        for k, (line, label, weights) in enumerate(mog_source.static_items(c.code) or [], 1):
+            key = mog_source.question_key(label or "")
+            t = src.static_total.get(key, 0.0)
+            m = src.marks.get(key, 0.0)
+            for j, w in enumerate(weights, 1):
+                tests.append([item_name(key, line in hidden, c.index, k, j),
+                              m * w / t if t > 0 else 0.0])
+    for key in sorted(src.static_total):
+        tests.append([summary_name(key), 0.0])
+    for key in sorted(set(src.marks) - set(src.static_total)):
+        tests.append([manual_name(key), 0.0])
+    tests.append([RESTORED, 0.0])
+    return tests
+
+
+def item_records(src: Source, rec: Recorder, calls: list) -> list[dict]:
+    """The records of these calls' items (one check cell's, or all)."""
+    recs = []
+    total = _totals(src, rec)
+    for c in sorted(calls, key=lambda c: (c.cell, c.k)):
         t = total.get(c.key, 0.0)
         scale = src.marks.get(c.key, 0.0) / t if t > 0 else 0.0
         for j, (ok, msg, w) in enumerate(c.items, 1):
@@ -350,6 +384,17 @@ def grade_records(src: Source, rec: Recorder, restored: list[str]) -> list[dict]
             recs.append({"t": "test", "name": item_name(c.key, c.hidden, c.cell, c.k, j),
                          "outcome": outcome, "weight": w * scale, "msg": m[:MSG_MAX],
                          "exc": "" if outcome == "passed" else "CheckFailed"})
+    return recs
+
+
+def final_records(src: Source, rec: Recorder, restored: list[str]) -> list[dict]:
+    """The weight-0 records after every check cell: per question, manual keys, restored
+    check cells."""
+    recs = []
+    per_key: dict[str, list] = {}
+    total = _totals(src, rec)
+    for c in sorted(rec.calls, key=lambda c: (c.cell, c.k)):
+        per_key.setdefault(c.key, []).append(c)
     for key in sorted(per_key):
         calls = per_key[key]
         tw = total.get(key, 0.0) or sum(w for c in calls for _, _, w in c.items)
@@ -380,6 +425,10 @@ def grade_records(src: Source, rec: Recorder, restored: list[str]) -> list[dict]
                  "msg": ("restored and graded from the source: " + ", ".join(restored))[:MSG_MAX]
                  if restored else "none"})
     return recs
+
+
+def grade_records(src: Source, rec: Recorder, restored: list[str]) -> list[dict]:
+    return item_records(src, rec, rec.calls) + final_records(src, rec, restored)
 
 
 class _Remote:
@@ -460,7 +509,50 @@ def collect(args: dict, chan: Any, h: Any) -> int:
     return 0
 
 
+START_TRIES = 50  # student processes started for the first run (stuck cells skipped)
+
+
+def _start_student(args: dict, chan: Any) -> Any:
+    """The student process's names after its run of the cells (restarted past stuck
+    cells), or None when the run is over (the final record is sent)."""
+    import proxy  # noqa: PLC0415
+    pchan = proxy.Channel(args["call_timeout"])
+    # Each cell is bounded by its own alarm in the student process; a cell the alarm
+    # cannot stop (a loop that swallows the timeout, a long call in C) would hold the
+    # whole run until the job's wall clock ends it, and every mark with it. The student
+    # process sends a progress frame when a cell starts and ends: when none came for a
+    # step (the per-cell limit and a second), the cell is stuck, the process is killed
+    # and the next one skips that cell (mog_student.PROGRESS). The frames are the
+    # student's: they only decide how long its own run is waited for, never a mark.
+    step = args["call_timeout"] + 1.0
+    names = None
+    for _ in range(START_TRIES):
+        try:
+            names = pchan.start(step)
+            break
+        except proxy.StudentTimeout:
+            proxy.EVENTS.clear()
+            continue  # a cell is stuck: the next process skips it
+        except proxy.StudentError as e:
+            chan.send({"t": "import_error", "msg": str(e)[:MSG_MAX],
+                       "exc": "StudentCrashed"})
+            return None
+    else:
+        chan.send({"t": "import_error", "msg": "the notebook's cells did not finish",
+                   "exc": "StudentTimeout"})
+        return None
+    if names is None:
+        msg, exc = pchan.import_error or ("import failed", "ImportError")
+        chan.send({"t": "import_error", "msg": f"{exc}: {msg}"[:MSG_MAX], "exc": exc})
+        return None
+    return _Remote(proxy.SubmissionModule(pchan, names), names)
+
+
 def grade(args: dict, chan: Any, h: Any, two_process: bool) -> int:
+    """Grades the submission. Each check cell's item records are sent as soon as the
+    cell has run (the list first, when the source's check cells are straight-line), so
+    a run cut by the job's wall clock keeps the marks of the checks that finished; the
+    node scores them against the published list either way."""
     src = _load_source(args, chan)
     if src is None:
         return 0
@@ -471,18 +563,9 @@ def grade(args: dict, chan: Any, h: Any, two_process: bool) -> int:
         src.trusted.discard(i)
     student_text = _read(os.path.join(args["work"], "submission.py"))
     if two_process:
-        import proxy  # noqa: PLC0415
-        pchan = proxy.Channel(args["call_timeout"])
-        try:
-            names = pchan.start(None)  # the node's wall clock bounds the first run
-        except proxy.StudentError as e:
-            chan.send({"t": "import_error", "msg": str(e)[:MSG_MAX], "exc": "StudentCrashed"})
+        student = _start_student(args, chan)
+        if student is None:
             return 0
-        if names is None:
-            msg, exc = pchan.import_error or ("import failed", "ImportError")
-            chan.send({"t": "import_error", "msg": f"{exc}: {msg}"[:MSG_MAX], "exc": exc})
-            return 0
-        student: Any = _Remote(proxy.SubmissionModule(pchan, names), names)
     else:
         import mog_student  # noqa: PLC0415
         sns: dict = {"__name__": "submission"}
@@ -499,11 +582,25 @@ def grade(args: dict, chan: Any, h: Any, two_process: bool) -> int:
         rec.shim()
         student = _Local(sns)
     chan.send({"t": "imported", "ms": h.monotonic_ms()})
-    errors = run_check_cells(src, rec, ns, student)
-    _cell_failed(src, rec, errors)
-    recs = grade_records(src, rec, restored_cells(src, student_text))
-    for part in h.chunk_collected([[r["name"], r["weight"]] for r in recs]):
-        chan.send({"t": "collected", "tests": part})
+    listed = static_list(src)
+    if listed is not None:
+        for part in h.chunk_collected(listed):
+            chan.send({"t": "collected", "tests": part})
+
+    def done(i: int, err: str) -> None:
+        if err:
+            _cell_failed(src, rec, {i: err})
+        for r in item_records(src, rec, [c for c in rec.calls if c.cell == i]):
+            chan.send(r)
+
+    errors = run_check_cells(src, rec, ns, student, done if listed is not None else None)
+    if listed is not None:
+        recs = final_records(src, rec, restored_cells(src, student_text))
+    else:
+        _cell_failed(src, rec, errors)
+        recs = grade_records(src, rec, restored_cells(src, student_text))
+        for part in h.chunk_collected([[r["name"], r["weight"]] for r in recs]):
+            chan.send({"t": "collected", "tests": part})
     for r in recs:
         chan.send(r)
     chan.send({"t": "end", "ms": h.monotonic_ms(), "code": 0})
