@@ -29,7 +29,6 @@ import sys
 import types
 from typing import Any
 
-import gqwire
 import mog_source
 
 CELL_TIMEOUT = 10.0
@@ -71,6 +70,10 @@ def shim_mograder() -> None:
 
 
 _progress_fd = -1  # the parked channel to the tests side, while the cells run
+# {"progress": N} as one frame, built without builtins or modules the cells may patch
+# (len, os.write...): a 4-byte length, a msgpack map of one key, N as a uint16
+_PROGRESS_HEAD = b"\x00\x00\x00\x0d\x81\xa8progress\xcd"
+_write, _OSError = os.write, OSError
 
 
 def _tell(index: int) -> None:
@@ -78,10 +81,9 @@ def _tell(index: int) -> None:
     the last one): a cell that neither ends nor is stopped by its alarm is cut there."""
     if _progress_fd < 0:
         return
-    body = gqwire.encode({"progress": index})
     try:
-        os.write(_progress_fd, len(body).to_bytes(4, "big") + body)
-    except OSError:
+        _write(_progress_fd, _PROGRESS_HEAD + (index & 0xFFFF).to_bytes(2, "big"))
+    except _OSError:
         pass
 
 
