@@ -32,6 +32,7 @@ from typing import Any
 import mog_source
 
 CELL_TIMEOUT = 10.0
+CELLS_NAME = "_gq_mograder_cells"  # served: the code of the notebook's cells
 PROGRESS = "/work/.gradeq-mograder-progress"
 
 
@@ -39,7 +40,21 @@ class CellTimeout(BaseException):
     """Raised into a cell that ran past CELL_TIMEOUT."""
 
 
+_running = -1   # the cell that runs now (progress only), and whether its alarm fired
+_fired = False
+SWALLOW_S = 0.2  # after the alarm: a cell still running then swallowed its timeout
+
+
 def _alarm(_sig: int, _frame: Any) -> None:
+    global _fired
+    if _fired and _running >= 0:
+        # the cell caught its CellTimeout and went on: it would hold the run until the
+        # job's clock ends it. It is recorded as timed out and this process ends (the
+        # tests side starts another, which skips the cell).
+        _mark_end(_running, True, tell=False)  # the last frame says the cell runs
+        os._exit(0)
+    _fired = True
+    signal.setitimer(signal.ITIMER_REAL, SWALLOW_S)
     raise CellTimeout(f"the cell did not finish within {CELL_TIMEOUT:g} s")
 
 
@@ -78,7 +93,8 @@ _write, _OSError = os.write, OSError
 
 def _tell(index: int) -> None:
     """A progress frame to the tests side (proxy.Channel.start waits for a step from
-    the last one): a cell that neither ends nor is stopped by its alarm is cut there."""
+    the last one): a cell that neither ends nor is stopped by its alarm is cut there.
+    index: 2 * cell when a cell starts, 2 * cell + 1 when it ended."""
     if _progress_fd < 0:
         return
     try:
@@ -88,7 +104,7 @@ def _tell(index: int) -> None:
 
 
 def _mark_start(index: int) -> None:
-    _tell(index)
+    _tell(2 * index)
     try:
         with open(PROGRESS, "a", encoding="ascii") as f:
             f.write(f"s{index}\n")
@@ -96,10 +112,11 @@ def _mark_start(index: int) -> None:
         pass
 
 
-def _mark_end(index: int, timed_out: bool) -> None:
+def _mark_end(index: int, timed_out: bool, tell: bool = True) -> None:
     # a cell that ended is not stuck ("s" lines without their "e"); one that ran out of
     # time ("t") is skipped by the next incarnation too (it would only time out again)
-    _tell(index)
+    if tell:
+        _tell(2 * index + 1)
     try:
         with open(PROGRESS, "a", encoding="ascii") as f:
             f.write(f"{'t' if timed_out else 'e'}{index}\n")
@@ -120,12 +137,18 @@ def _stuck_from_progress() -> set[int]:
 
 
 def run_cells(text: str, namespace: dict, timeout: float | None,
-              stuck: set[int] | None = None, progress: bool = False) -> dict[int, str]:
-    """Runs the notebook's cells (not its check cells) into namespace; returns
-    {cell index: why it did not run or failed}. timeout None: no per-cell limit;
-    progress: record each cell's start and end in PROGRESS (the student process)."""
+              stuck: set[int] | None = None, progress: bool = False,
+              codes: list | None = None) -> dict[int, str]:
+    """Runs the notebook's cells (not its check cells, nor cells that only display
+    markdown) into namespace; returns {cell index: why it did not run or failed}.
+    timeout None: no per-cell limit; progress: record each cell's start and end in
+    PROGRESS and cut a cell that swallows its timeout (the student process); codes: the
+    code of every cell is appended to it."""
+    global _running, _fired
     cells = mog_source.parse_cells(text)
-    skip = {c.index for c in cells if c.check}
+    if codes is not None:
+        codes.extend(c.code for c in cells)
+    skip = {c.index for c in cells if c.check or mog_source.display_only(c)}
     order, errors = mog_source.dataflow_order(cells, skip)
     by_index = {c.index: c for c in cells}
     failed: set[int] = set()
@@ -146,6 +169,7 @@ def run_cells(text: str, namespace: dict, timeout: float | None,
             else:
                 if progress:
                     _mark_start(i)
+                    _running, _fired = i, False
                 old = None
                 try:
                     if timeout:
@@ -160,6 +184,7 @@ def run_cells(text: str, namespace: dict, timeout: float | None,
                         signal.setitimer(signal.ITIMER_REAL, 0)
                         if old is not None:
                             signal.signal(signal.SIGALRM, old)
+                    _running = -1
                 if progress:
                     _mark_end(i, errors.get(i, "").startswith("CellTimeout"))
         if i in errors:
@@ -196,8 +221,13 @@ def load(path: str) -> types.ModuleType:
     import student  # noqa: PLC0415
     fds = _park_channel()
     _progress_fd = next((copy for fd, copy in fds if fd == student.RESP_FD), -1)
+    codes: list[str] = []
     try:
-        run_cells(text, mod.__dict__, CELL_TIMEOUT, _stuck_from_progress(), progress=True)
+        run_cells(text, mod.__dict__, CELL_TIMEOUT, _stuck_from_progress(), progress=True,
+                  codes=codes)
+        # the cells' code as plain data, for the tests side's report of restored check
+        # cells (feedback only: no mark depends on it; mog_trusted.restored_cells)
+        mod.__dict__[CELLS_NAME] = codes
     except mog_source.SourceError as e:
         raise ImportError(str(e)) from None
     finally:

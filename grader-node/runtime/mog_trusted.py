@@ -181,7 +181,7 @@ class Source:
         self.trusted: set[int] = set()
         for i in self.order:
             c = by[i]
-            if mog_source.has_solution(c.code):
+            if mog_source.has_solution(c.code) or mog_source.display_only(c):
                 continue
             if all(self.definer.get(r) is None or self.definer[r] in self.trusted
                    for r in c.refs):
@@ -219,6 +219,8 @@ def run_trusted_cells(src: Source, rec: Recorder, ns: dict, only_trusted: bool) 
         if only_trusted and i not in src.trusted:
             continue
         c = src.by[i]
+        if mog_source.display_only(c):
+            continue
         try:
             _exec_cell(c, f"<mograder cell {i + 1}>", ns)
         except BaseException as e:  # noqa: BLE001
@@ -313,13 +315,19 @@ def _norm(code: str) -> str:
     return "\n".join(x.strip() for x in lines if x.strip())
 
 
-def restored_cells(src: Source, student_text: str | None) -> list[str]:
+def restored_cells(src: Source, student_text: str | None,
+                   codes: list | None = None) -> list[str]:
     """The source check cells the student's notebook does not hold as released
-    (deleted or edited): graded from the source all the same, and reported."""
+    (deleted or edited): graded from the source all the same, and reported. codes: the
+    notebook's cells as the student process parsed them (plain strings), else they are
+    parsed here. Only this report depends on them: the checks that run are the
+    source's, so a student process that lies here hides its own edits and nothing else."""
     if student_text is None:
         return []
     try:
-        theirs = {_norm(code) for code in mog_source.cell_codes(student_text)}
+        if codes is None:
+            codes = mog_source.cell_codes(student_text)
+        theirs = {_norm(code) for code in codes}
     except BaseException:  # noqa: BLE001 - not a notebook at all: every cell is restored
         theirs = set()
     out = []
@@ -431,11 +439,16 @@ def grade_records(src: Source, rec: Recorder, restored: list[str]) -> list[dict]
     return item_records(src, rec, rec.calls) + final_records(src, rec, restored)
 
 
+CELLS_NAME = "_gq_mograder_cells"  # mog_student.CELLS_NAME
+
+
 class _Remote:
-    """The student process's names, through the proxy channel."""
+    """The student process's names, through the proxy channel (codes: its cells' code,
+    when it sent them as plain strings)."""
 
     def __init__(self, mod: Any, names: dict) -> None:
-        self.mod, self.names = mod, names
+        self.mod, self.codes = mod, None
+        self.names = {k: v for k, v in names.items() if k != CELLS_NAME}
 
     def get(self, name: str) -> Any:
         return getattr(self.mod, name)
@@ -460,11 +473,51 @@ def _read(path: str) -> str | None:
         return None
 
 
+# The zygote's parses of the sources of its recent jobs (preload), by the sha256 of the
+# text: the tests process of a job, forked from the zygote, finds its source parsed
+# already. Filled only in the zygote, from the bundle's file (read-only to every job),
+# before the job's processes exist; a job's processes have their own copy of this memory
+# and cannot write the zygote's. An entry is used only for a text whose hash matches
+# the one the tests process read itself.
+_PARSED: dict[str, Source] = {}
+PARSED_MAX = 8
+
+
+def _key(text: str) -> str:
+    import hashlib  # noqa: PLC0415
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def preload(tests_dir: str) -> None:
+    """In the zygote, before a mograder job's processes start: parses the job's source
+    once per content (no cell runs; a source that does not parse is left to the job,
+    which reports it)."""
+    text = _read(os.path.join(tests_dir, mog_source.SOURCE_NAME))
+    if text is None or len(text) > 16 * 1024 * 1024:
+        return
+    key = _key(text)
+    if key in _PARSED:
+        return
+    try:
+        src = Source(text)
+    except BaseException:  # noqa: BLE001 - SourceError, RecursionError...: the job says
+        return
+    while len(_PARSED) >= PARSED_MAX:
+        _PARSED.pop(next(iter(_PARSED)))
+    _PARSED[key] = src
+
+
 def _load_source(args: dict, chan: Any) -> Source | None:
     text = _read(os.path.join(args["tests"], mog_source.SOURCE_NAME))
     try:
         if text is None:
             raise mog_source.SourceError(f"tests/{mog_source.SOURCE_NAME} is missing")
+        cached = _PARSED.get(_key(text)) if _PARSED else None
+        if cached is not None and cached.text == text:
+            import copy  # noqa: PLC0415
+            src = copy.copy(cached)  # grading changes .trusted
+            src.trusted = set(cached.trusted)
+            return src
         return Source(text)
     except mog_source.SourceError as e:
         chan.send({"t": "import_error", "msg": f"mograder source: {e}"[:MSG_MAX],
@@ -533,6 +586,15 @@ def _start_student(args: dict, chan: Any) -> Any:
         except proxy.StudentTimeout:
             proxy.EVENTS.clear()
             continue  # a cell is stuck: the next process skips it
+        except proxy.StudentCrashed as e:
+            if type(pchan.progress) is int and pchan.progress % 2 == 0:
+                # it died while a cell ran (the last frame is a cell's start): the next
+                # process skips that cell
+                proxy.EVENTS.clear()
+                continue
+            chan.send({"t": "import_error", "msg": str(e)[:MSG_MAX],
+                       "exc": "StudentCrashed"})
+            return None
         except proxy.StudentError as e:
             chan.send({"t": "import_error", "msg": str(e)[:MSG_MAX],
                        "exc": "StudentCrashed"})
@@ -545,7 +607,16 @@ def _start_student(args: dict, chan: Any) -> Any:
         msg, exc = pchan.import_error or ("import failed", "ImportError")
         chan.send({"t": "import_error", "msg": f"{exc}: {msg}"[:MSG_MAX], "exc": exc})
         return None
-    return _Remote(proxy.SubmissionModule(pchan, names), names)
+    student = _Remote(proxy.SubmissionModule(pchan, names), names)
+    if names.get(CELLS_NAME) == "value":
+        try:
+            codes = student.get(CELLS_NAME)
+        except proxy.StudentError:
+            codes = None
+        if type(codes) is list and len(codes) <= mog_source.MAX_CELLS and \
+                all(type(c) is str for c in codes):
+            student.codes = codes
+    return student
 
 
 def grade(args: dict, chan: Any, h: Any, two_process: bool) -> int:
@@ -581,6 +652,7 @@ def grade(args: dict, chan: Any, h: Any, two_process: bool) -> int:
             return 0
         rec.shim()
         student = _Local(sns)
+    codes = getattr(student, "codes", None)
     chan.send({"t": "imported", "ms": h.monotonic_ms()})
     listed = static_list(src)
     if listed is not None:
@@ -595,10 +667,10 @@ def grade(args: dict, chan: Any, h: Any, two_process: bool) -> int:
 
     errors = run_check_cells(src, rec, ns, student, done if listed is not None else None)
     if listed is not None:
-        recs = final_records(src, rec, restored_cells(src, student_text))
+        recs = final_records(src, rec, restored_cells(src, student_text, codes))
     else:
         _cell_failed(src, rec, errors)
-        recs = grade_records(src, rec, restored_cells(src, student_text))
+        recs = grade_records(src, rec, restored_cells(src, student_text, codes))
         for part in h.chunk_collected([[r["name"], r["weight"]] for r in recs]):
             chan.send({"t": "collected", "tests": part})
     for r in recs:
