@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 EX = REPO / "examples" / "course-mograder"
 SRC_DIR = EX / "stats"
 MOGRADER = "mograder==0.3.16"
-HANGS = ("hang_cell", "hang_call")
+HANGS = ("hang_cell", "hang_call", "hang_late_cell", "forge_fd_then_hang")
 
 
 def sh(cmd: list[str], **kw) -> subprocess.CompletedProcess:

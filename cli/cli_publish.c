@@ -47,8 +47,8 @@ int cli_publish_parse(int argc, char **argv, struct cli_publish_opts *o, char *e
 
 /* Packs and checks the bundle locally so that a bad exercise.toml is reported with its
  * line before anything is sent. */
-static int pack(const char *dir, char **buf, size_t *len, size_t *ntests, bool *mograder,
-                char *err, size_t errlen)
+static int pack(const char *dir, char **buf, size_t *len, size_t *ntests, bool *mograder, char *err,
+                size_t errlen)
 {
 	char e[512];
 	struct exercise_meta meta;

@@ -725,3 +725,11 @@ def warm_up() -> None:
     mog_student.run_cells(WARM, {}, None)
     for m in ("mograder", "mograder.runtime"):
         sys.modules.pop(m, None)
+    # a cell that computes something and shows it with mo.md() (not display_only) is
+    # common: the first mo.md() of a process imports the markdown extensions and
+    # compiles their patterns (~50 ms of a job's CPU when it happens after the fork)
+    try:
+        import marimo  # noqa: PLC0415
+        marimo.md("**warm** `up` :smile: $x$")
+    except Exception:  # noqa: BLE001 - a marimo without md(): nothing to warm
+        pass
