@@ -15,8 +15,11 @@ Each submission is copied N times (default 3) under distinct names. For each too
 wall time of the batch and the CPU time of the whole process tree (user + system, from
 wait4), per submission; mograder's shared notebook venv is created by a warm-up run
 first and not counted. Both get the same parallelism (--jobs, default 2) and the same
-per-notebook limit (mograder --timeout = the exercise's timeout_s). The two hang cases
+per-notebook limit (mograder --timeout = the exercise's timeout_s). The hang cases
 burn CPU until a limit in both tools, so the figures are also given without them.
+mograder leaves the marimo kernel of a notebook it timed out to init, whose CPU wait4
+never counts: its CPU is also read from a cgroup it starts in (cpuacct on cgroup v1,
+cpu.stat on v2), which counts every process it started.
 
 Needs root (gradeq grade does, as a node), network to PyPI on the first run, and a
 build (GRADEQ_BUILD, default build/).
@@ -53,6 +56,69 @@ def measured(cmd: list[str], cwd: Path, env: dict) -> tuple[float, float, int]:
     _, status, ru = os.wait4(p.pid, 0)
     p.returncode = os.waitstatus_to_exitcode(status)
     return time.monotonic() - t0, ru.ru_utime + ru.ru_stime, p.returncode
+
+
+class CpuCgroup:
+    """A cgroup (v1 cpuacct, else v2) that a command starts in: its CPU counts every
+    process the command started, also those it left to init (mograder's timed-out marimo
+    kernels, which wait4 never sees). Not for gradeq: its runner moves each job into a
+    cgroup of its own elsewhere (wait4 counts gradeq's whole tree: it reaps every
+    process it starts)."""
+
+    def __init__(self, name: str) -> None:
+        self.dir = None
+        for base, usage in ((Path("/sys/fs/cgroup/cpuacct"), "cpuacct.usage"),
+                            (Path("/sys/fs/cgroup"), "cpu.stat")):
+            if (base / usage).exists() or (base / "cgroup.controllers").exists():
+                d = base / name
+                try:
+                    d.mkdir(exist_ok=True)
+                except OSError:
+                    continue
+                self.dir, self.usage = d, usage
+                break
+
+    def join(self) -> None:  # in the child, before exec
+        if self.dir is not None:
+            (self.dir / "cgroup.procs").write_text(str(os.getpid()))
+
+    def seconds(self) -> float | None:
+        """CPU of everything that ran in it, once it is empty (waits up to 60 s for
+        stragglers, then kills them)."""
+        if self.dir is None:
+            return None
+        end = time.monotonic() + 60
+        while (self.dir / "cgroup.procs").read_text().split() and time.monotonic() < end:
+            time.sleep(0.5)
+        for pid in (self.dir / "cgroup.procs").read_text().split():
+            try:
+                os.kill(int(pid), 9)
+            except OSError:
+                pass
+        time.sleep(0.5)
+        text = (self.dir / self.usage).read_text()
+        if self.usage == "cpuacct.usage":
+            v = int(text) / 1e9
+        else:
+            v = int(dict(x.split() for x in text.splitlines())["usage_usec"]) / 1e6
+        try:
+            self.dir.rmdir()
+        except OSError:
+            pass
+        return v
+
+
+def measured_cg(cmd: list[str], cwd: Path, env: dict, name: str
+                ) -> tuple[float, float, int, float | None]:
+    """measured() plus the CPU of the command's cgroup (CpuCgroup), None without one."""
+    cg = CpuCgroup(name)
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, preexec_fn=cg.join)
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.monotonic() - t0
+    return wall, ru.ru_utime + ru.ru_stime, p.returncode, cg.seconds()
 
 
 def ensure_mograder(d: Path) -> tuple[Path, dict]:
@@ -141,7 +207,8 @@ def main() -> int:
     print(f"{len(every)} submissions ({len(names)} cases x {a.copies}), --jobs {a.jobs}, "
           f"per-notebook limit {limit} s")
     gq_wall, gq_cpu, gq_rc = measured(gq_cmd, REPO, env)
-    mog_wall, mog_cpu, mog_rc = measured(mog_cmd, mog, env)
+    mog_wall, mog_cpu, mog_rc, mog_cg = measured_cg(mog_cmd, mog, env,
+                                                    f"gq-bench-mog-{os.getpid()}")
 
     # the hang cases alone, to report the figures without them
     hang_subs = d / "subs-hangs"
@@ -155,8 +222,9 @@ def main() -> int:
     gq_hang_cmd[gq_hang_cmd.index("--json") + 1] = str(d / "gradeq-hangs.json")
     gq_hang_cmd[-1] = str(hang_subs)
     gh_wall, gh_cpu, _ = measured(gq_hang_cmd, REPO, env)
-    mh_wall, mh_cpu, _ = measured(
-        [*mog_cmd[:mog_cmd.index("--csv")], "-o", "autograded/hangs", *hang_mog], mog, env)
+    mh_wall, mh_cpu, _, mh_cg = measured_cg(
+        [*mog_cmd[:mog_cmd.index("--csv")], "-o", "autograded/hangs", *hang_mog], mog, env,
+        f"gq-bench-mogh-{os.getpid()}")
 
     n, nh = len(every), len(hang_mog)
     gq_recs = json.loads(gq_json.read_text()) if gq_json.exists() else []
@@ -178,6 +246,12 @@ def main() -> int:
     print(f"\nCPU ratio mograder/gradeq: {mog_cpu / gq_cpu:.1f}x "
           f"(without the hang cases: {(mog_cpu - mh_cpu) / (gq_cpu - gh_cpu):.1f}x); "
           f"wall ratio {mog_wall / gq_wall:.1f}x")
+    if mog_cg is not None and mh_cg is not None:
+        print(f"mograder's CPU counted in a cgroup (also the marimo kernels it leaves to "
+              f"init): {mog_cg:.2f} s, {1000 * mog_cg / n:.0f} ms per submission, "
+              f"{1000 * (mog_cg - mh_cg) / (n - nh):.0f} without the hang cases; ratio "
+              f"{mog_cg / gq_cpu:.1f}x (without the hang cases: "
+              f"{(mog_cg - mh_cg) / (gq_cpu - gh_cpu):.1f}x)")
     if job_cpu:
         print(f"gradeq's own per-job accounting (both sandboxed processes and their set-up, "
               f"no zygote start): median {job_cpu[len(job_cpu) // 2]} ms CPU, "
