@@ -101,3 +101,8 @@ int cli_release_main(int argc, char **argv);
 /* The student release of a mograder source notebook (cli_release.c): *out malloc'd.
  * Returns 0, -EINVAL with err (an unclosed block) or -ENOMEM. */
 int cli_release_text(const char *text, size_t len, char **out, char *err, size_t errlen);
+/* `gradeq publish`'s check of a mograder exercise (cli_mogcheck.c): dir's source runs in
+ * the local grading sandbox (root; venv NULL: the default) and every check must pass.
+ * Returns 0; -EINVAL with the failing checks in err; -EPERM (not root) or -EIO (the
+ * sandbox could not run) with the reason. */
+int cli_mog_check(const char *dir, const char *venv, char *err, size_t errlen);

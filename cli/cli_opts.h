@@ -20,6 +20,7 @@ struct cli_publish_opts {
 	char course[GQ_NAME_MAX + 1], exercise[GQ_NAME_MAX + 1];
 	const char *dir;
 	bool json;
+	bool no_check; /* a mograder source is not run locally before it is sent */
 };
 
 struct cli_submit_opts {

@@ -15,11 +15,15 @@ static const char publish_help[] =
 	"\n"
 	"Packs EXERCISE_DIR (exercise.toml, tests/, files/, release.py) into a bundle and\n"
 	"publishes it (instructor token). Publishing again replaces the hidden tests for new\n"
-	"submissions; `gradeq regrade` re-runs the existing ones.\n"
+	"submissions; `gradeq regrade` re-runs the existing ones. A mograder source is run\n"
+	"in the grading sandbox first: when a check fails, nothing is published.\n"
 	"\n"
 	"options:\n"
-	"  --json   print the dispatcher's answer:\n"
-	"           {\"course\",\"exercise\",\"tests_hash\",\"tests\"}\n"
+	"  --json      print the dispatcher's answer:\n"
+	"              {\"course\",\"exercise\",\"tests_hash\",\"tests\"}\n"
+	"  --no-check  a mograder exercise: send it without running its source here first\n"
+	"              (by default its checks must all pass in the local sandbox, which\n"
+	"              needs root; the nodes check it again either way)\n"
 	"\n"
 	"examples:\n"
 	"  gradeq publish cs101/primes examples/course/primes\n"
@@ -27,7 +31,8 @@ static const char publish_help[] =
 
 int cli_publish_parse(int argc, char **argv, struct cli_publish_opts *o, char *err, size_t errlen)
 {
-	const struct cli_opt opts[] = { cli_opt_flag("json", &o->json), CLI_OPT_END };
+	const struct cli_opt opts[] = { cli_opt_flag("json", &o->json),
+		                        cli_opt_flag("no-check", &o->no_check), CLI_OPT_END };
 
 	memset(o, 0, sizeof *o);
 	int rc = cli_parse_opts(argc, argv, opts, err, errlen);
@@ -42,7 +47,8 @@ int cli_publish_parse(int argc, char **argv, struct cli_publish_opts *o, char *e
 
 /* Packs and checks the bundle locally so that a bad exercise.toml is reported with its
  * line before anything is sent. */
-static int pack(const char *dir, char **buf, size_t *len, size_t *ntests, char *err, size_t errlen)
+static int pack(const char *dir, char **buf, size_t *len, size_t *ntests, bool *mograder, char *err,
+                size_t errlen)
 {
 	char e[512];
 	struct exercise_meta meta;
@@ -65,6 +71,7 @@ static int pack(const char *dir, char **buf, size_t *len, size_t *ntests, char *
 		snprintf(err, errlen, "publish: %s/%s", dir, e);
 		goto fail;
 	}
+	*mograder = meta.mograder;
 	if (meta.mograder)
 		*ntests = 1; /* the source notebook */
 	if (*ntests == 0) {
@@ -88,13 +95,23 @@ int cli_publish_main(int argc, char **argv)
 	size_t len = 0, ntests = 0;
 	json_t *j = NULL;
 	int ret = CLI_EXIT_FAIL;
+	bool mograder = false;
 	int rc = cli_publish_parse(argc, argv, &o, err, sizeof err);
 
 	if ((rc = cli_start(rc, publish_help, &env, err, sizeof err)) != CLI_RUN)
 		return rc;
-	if (pack(o.dir, &buf, &len, &ntests, err, sizeof err) != 0) {
+	if (pack(o.dir, &buf, &len, &ntests, &mograder, err, sizeof err) != 0) {
 		cli_fail("%s", err);
 		return CLI_EXIT_FAIL;
+	}
+	if (mograder && !o.no_check) {
+		/* as mograder's generate: a source whose checks do not all pass is not sent */
+		rc = cli_mog_check(o.dir, NULL, err, sizeof err);
+		if (rc != 0) {
+			cli_fail("publish %s/%s: not published: %s", o.course, o.exercise, err);
+			free(buf);
+			return CLI_EXIT_FAIL;
+		}
 	}
 	snprintf(path, sizeof path, "/v1/courses/%s/exercises/%s", o.course, o.exercise);
 	j = cli_call_json(&env, "PUT", path, "application/x-msgpack", buf, len, 120,

@@ -247,6 +247,20 @@ def tamper_marks(text: str) -> str:
     return text.replace('_marks = {"Q1": 3, "Q2": 4, "Q3": 3, "Q4": 5}',
                         '_marks = {"Q1": 100, "Q2": 100, "Q3": 100, "Q4": 0}')
 
+# a hang the per-cell alarm cannot stop (the timeout is swallowed), longer than the whole
+# job's time limit: the cell must be cut without the job being lost
+STUCK_CELL = '''
+@app.cell
+def _():
+    while True:
+        try:
+            while True:
+                pass
+        except BaseException:
+            pass
+    return
+'''
+
 
 C, P, W = ("c", "c", "c", "c"), ("p", "p", "p", "c"), ("w", "w", "w", "c")
 
@@ -286,6 +300,12 @@ CASES = {
                   "Q2's cell loops forever"),
     "hang_call": (("c", "c", "hangcall", "c"), ("c", "c", "raise", "c"), None,
                   "fib loops forever when called"),
+    "hang_late_cell": (C, C, lambda t: add_cell(t, STUCK_CELL),
+                       "right answers + a last cell that hangs past the job's limit, "
+                       "ignoring the per-cell alarm"),
+    "forge_fd_then_hang": (W, W, lambda t: add_cell(add_cell(t, FD_CELL), STUCK_CELL),
+                           "wrong answers + forged frames on every descriptor, then a "
+                           "hang past the job's limit"),
     "syntax_error": (("c", "syntax", "c", "c"), ("c", "syntax", "c", "c"), None,
                      "a syntax error in Q2's cell"),
     "empty": (None, None, None, "an empty file (one newline)"),

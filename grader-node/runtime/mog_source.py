@@ -106,6 +106,24 @@ def cell_codes(text: str) -> list[str]:
     return [c.code if isinstance(c.code, str) else "" for c in ir.cells[:MAX_CELLS]]
 
 
+def display_only(cell: Cell) -> bool:
+    """A cell that defines nothing and only shows markdown (`mo.md(...)`, reading no
+    name but `mo`): nothing a check reads depends on it, so no process runs it."""
+    if cell.defs or cell.error or cell.check or cell.marks or not cell.refs <= {"mo"}:
+        return False
+    try:
+        body = ast.parse(cell.code).body
+    except SyntaxError:
+        return False
+    if len(body) != 1 or not isinstance(body[0], ast.Expr):
+        return False
+    call = body[0].value
+    return (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "md" and isinstance(call.func.value, ast.Name)
+            and call.func.value.id == "mo"
+            and all(isinstance(a, ast.Constant) for a in call.args) and not call.keywords)
+
+
 def marks_of(cells: list[Cell]) -> dict[str, float]:
     """The `_marks` dict of the marks cell (literal only). SourceError when missing."""
     for c in cells:

@@ -11,9 +11,11 @@ cells and marks cell do not run here (the source's run in the tests process).
 `mograder.runtime` is a stand-in module here (the grading environment has no mograder):
 Grader/check do nothing, so a notebook's import cell runs as written.
 
-A cell that cannot be interrupted (a hang in C code that ignores the alarm) is recorded
-in PROGRESS before it starts; when the tests side kills this process and asks for a
-fresh one, the fresh one skips that cell (and every cell that ran out of time before).
+A cell that cannot be interrupted (a hang in C code, a loop that swallows the alarm) is
+recorded in PROGRESS before it starts, and a progress frame goes to the tests side when
+each cell starts and ends; when none came for a while, the tests side kills this process
+and asks for a fresh one, which skips that cell (and every cell that ran out of time
+before).
 
 Nothing here is trusted by the tests side (docs/security.md).
 """
@@ -30,6 +32,7 @@ from typing import Any
 import mog_source
 
 CELL_TIMEOUT = 10.0
+CELLS_NAME = "_gq_mograder_cells"  # served: the code of the notebook's cells
 PROGRESS = "/work/.gradeq-mograder-progress"
 
 
@@ -37,7 +40,21 @@ class CellTimeout(BaseException):
     """Raised into a cell that ran past CELL_TIMEOUT."""
 
 
+_running = -1   # the cell that runs now (progress only), and whether its alarm fired
+_fired = False
+SWALLOW_S = 0.2  # after the alarm: a cell still running then swallowed its timeout
+
+
 def _alarm(_sig: int, _frame: Any) -> None:
+    global _fired
+    if _fired and _running >= 0:
+        # the cell caught its CellTimeout and went on: it would hold the run until the
+        # job's clock ends it. It is recorded as timed out and this process ends (the
+        # tests side starts another, which skips the cell).
+        _mark_end(_running, True, tell=False)  # the last frame says the cell runs
+        os._exit(0)
+    _fired = True
+    signal.setitimer(signal.ITIMER_REAL, SWALLOW_S)
     raise CellTimeout(f"the cell did not finish within {CELL_TIMEOUT:g} s")
 
 
@@ -67,7 +84,27 @@ def shim_mograder() -> None:
     sys.modules["mograder"], sys.modules["mograder.runtime"] = pkg, rt
 
 
+_progress_fd = -1  # the parked channel to the tests side, while the cells run
+# {"progress": N} as one frame, built without builtins or modules the cells may patch
+# (len, os.write...): a 4-byte length, a msgpack map of one key, N as a uint16
+_PROGRESS_HEAD = b"\x00\x00\x00\x0d\x81\xa8progress\xcd"
+_write, _OSError = os.write, OSError
+
+
+def _tell(index: int) -> None:
+    """A progress frame to the tests side (proxy.Channel.start waits for a step from
+    the last one): a cell that neither ends nor is stopped by its alarm is cut there.
+    index: 2 * cell when a cell starts, 2 * cell + 1 when it ended."""
+    if _progress_fd < 0:
+        return
+    try:
+        _write(_progress_fd, _PROGRESS_HEAD + (index & 0xFFFF).to_bytes(2, "big"))
+    except _OSError:
+        pass
+
+
 def _mark_start(index: int) -> None:
+    _tell(2 * index)
     try:
         with open(PROGRESS, "a", encoding="ascii") as f:
             f.write(f"s{index}\n")
@@ -75,9 +112,11 @@ def _mark_start(index: int) -> None:
         pass
 
 
-def _mark_end(index: int, timed_out: bool) -> None:
+def _mark_end(index: int, timed_out: bool, tell: bool = True) -> None:
     # a cell that ended is not stuck ("s" lines without their "e"); one that ran out of
     # time ("t") is skipped by the next incarnation too (it would only time out again)
+    if tell:
+        _tell(2 * index + 1)
     try:
         with open(PROGRESS, "a", encoding="ascii") as f:
             f.write(f"{'t' if timed_out else 'e'}{index}\n")
@@ -98,12 +137,18 @@ def _stuck_from_progress() -> set[int]:
 
 
 def run_cells(text: str, namespace: dict, timeout: float | None,
-              stuck: set[int] | None = None, progress: bool = False) -> dict[int, str]:
-    """Runs the notebook's cells (not its check cells) into namespace; returns
-    {cell index: why it did not run or failed}. timeout None: no per-cell limit;
-    progress: record each cell's start and end in PROGRESS (the student process)."""
+              stuck: set[int] | None = None, progress: bool = False,
+              codes: list | None = None) -> dict[int, str]:
+    """Runs the notebook's cells (not its check cells, nor cells that only display
+    markdown) into namespace; returns {cell index: why it did not run or failed}.
+    timeout None: no per-cell limit; progress: record each cell's start and end in
+    PROGRESS and cut a cell that swallows its timeout (the student process); codes: the
+    code of every cell is appended to it."""
+    global _running, _fired
     cells = mog_source.parse_cells(text)
-    skip = {c.index for c in cells if c.check}
+    if codes is not None:
+        codes.extend(c.code for c in cells)
+    skip = {c.index for c in cells if c.check or mog_source.display_only(c)}
     order, errors = mog_source.dataflow_order(cells, skip)
     by_index = {c.index: c for c in cells}
     failed: set[int] = set()
@@ -124,6 +169,7 @@ def run_cells(text: str, namespace: dict, timeout: float | None,
             else:
                 if progress:
                     _mark_start(i)
+                    _running, _fired = i, False
                 old = None
                 try:
                     if timeout:
@@ -138,6 +184,7 @@ def run_cells(text: str, namespace: dict, timeout: float | None,
                         signal.setitimer(signal.ITIMER_REAL, 0)
                         if old is not None:
                             signal.signal(signal.SIGALRM, old)
+                    _running = -1
                 if progress:
                     _mark_end(i, errors.get(i, "").startswith("CellTimeout"))
         if i in errors:
@@ -170,12 +217,21 @@ def load(path: str) -> types.ModuleType:
     mod.__file__ = path
     sys.modules["submission"] = mod
     saved_builtins = dict(builtins.__dict__)
+    global _progress_fd
+    import student  # noqa: PLC0415
     fds = _park_channel()
+    _progress_fd = next((copy for fd, copy in fds if fd == student.RESP_FD), -1)
+    codes: list[str] = []
     try:
-        run_cells(text, mod.__dict__, CELL_TIMEOUT, _stuck_from_progress(), progress=True)
+        run_cells(text, mod.__dict__, CELL_TIMEOUT, _stuck_from_progress(), progress=True,
+                  codes=codes)
+        # the cells' code as plain data, for the tests side's report of restored check
+        # cells (feedback only: no mark depends on it; mog_trusted.restored_cells)
+        mod.__dict__[CELLS_NAME] = codes
     except mog_source.SourceError as e:
         raise ImportError(str(e)) from None
     finally:
+        _progress_fd = -1
         _restore_channel(fds)
         # the cells' changes to builtins stay in the cells: the server that answers the
         # tests side works with the real ones (a notebook that patches len() breaks

@@ -181,7 +181,7 @@ class Source:
         self.trusted: set[int] = set()
         for i in self.order:
             c = by[i]
-            if mog_source.has_solution(c.code):
+            if mog_source.has_solution(c.code) or mog_source.display_only(c):
                 continue
             if all(self.definer.get(r) is None or self.definer[r] in self.trusted
                    for r in c.refs):
@@ -219,6 +219,8 @@ def run_trusted_cells(src: Source, rec: Recorder, ns: dict, only_trusted: bool) 
         if only_trusted and i not in src.trusted:
             continue
         c = src.by[i]
+        if mog_source.display_only(c):
+            continue
         try:
             _exec_cell(c, f"<mograder cell {i + 1}>", ns)
         except BaseException as e:  # noqa: BLE001
@@ -228,10 +230,13 @@ def run_trusted_cells(src: Source, rec: Recorder, ns: dict, only_trusted: bool) 
     return errors
 
 
-def run_check_cells(src: Source, rec: Recorder, trusted_ns: dict, student: Any) -> dict:
+def run_check_cells(src: Source, rec: Recorder, trusted_ns: dict, student: Any,
+                    done: Any = None) -> dict:
     """Runs every source check cell here; names from trusted cells come from
     trusted_ns, the others from `student` (an object with .names and .get(name)), or
-    the cell does not run. Returns {cell index: error}."""
+    the cell does not run. done(cell index, error or ""), when given, is called after
+    each cell (grading streams that cell's records from it). Returns {cell index:
+    error}."""
     errors = {}
     for c in src.checks:
         g: dict = {"__builtins__": builtins, "__name__": "__mograder_check__"}
@@ -262,13 +267,15 @@ def run_check_cells(src: Source, rec: Recorder, trusted_ns: dict, student: Any) 
             rec.end()
         if err:
             errors[c.index] = err[:MSG_MAX]
+        if done is not None:
+            done(c.index, errors.get(c.index, ""))
     return errors
 
 
 def _cell_failed(src: Source, rec: Recorder, errors: dict) -> None:
     """The items a failed check cell did not report, from its source (straight-line
     cells), as failed items of a Call with .error set."""
-    for i, err in errors.items():
+    for i, err in sorted(errors.items()):
         made = [c for c in rec.calls if c.cell == i]
         for c in made:
             c.error = err
@@ -308,13 +315,19 @@ def _norm(code: str) -> str:
     return "\n".join(x.strip() for x in lines if x.strip())
 
 
-def restored_cells(src: Source, student_text: str | None) -> list[str]:
+def restored_cells(src: Source, student_text: str | None,
+                   codes: list | None = None) -> list[str]:
     """The source check cells the student's notebook does not hold as released
-    (deleted or edited): graded from the source all the same, and reported."""
+    (deleted or edited): graded from the source all the same, and reported. codes: the
+    notebook's cells as the student process parsed them (plain strings), else they are
+    parsed here. Only this report depends on them: the checks that run are the
+    source's, so a student process that lies here hides its own edits and nothing else."""
     if student_text is None:
         return []
     try:
-        theirs = {_norm(code) for code in mog_source.cell_codes(student_text)}
+        if codes is None:
+            codes = mog_source.cell_codes(student_text)
+        theirs = {_norm(code) for code in codes}
     except BaseException:  # noqa: BLE001 - not a notebook at all: every cell is restored
         theirs = set()
     out = []
@@ -326,15 +339,44 @@ def restored_cells(src: Source, student_text: str | None) -> list[str]:
     return out
 
 
-def grade_records(src: Source, rec: Recorder, restored: list[str]) -> list[dict]:
-    recs = []
-    per_key: dict[str, list] = {}
+def _totals(src: Source, rec: Recorder) -> dict[str, float]:
+    if src.static_total is not None:
+        return src.static_total
     seen: dict[str, float] = {}
     for c in rec.calls:
         seen[c.key] = seen.get(c.key, 0.0) + sum(w for _, _, w in c.items)
-    total = src.static_total if src.static_total is not None else seen
-    for c in sorted(rec.calls, key=lambda c: (c.cell, c.k)):
-        per_key.setdefault(c.key, []).append(c)
+    return seen
+
+
+def static_list(src: Source) -> list | None:
+    """[[name, weight]...] of a grading run, from the source text alone when every
+    check cell is straight-line (src.static_total): the same list collect publishes.
+    None otherwise (the items are known only by running)."""
+    if src.static_total is None:
+        return None
+    tests = []
+    for c in src.checks:
+        hidden = mog_source.hidden_lines(c.code)
+        for k, (line, label, weights) in enumerate(mog_source.static_items(c.code) or [], 1):
+            key = mog_source.question_key(label or "")
+            t = src.static_total.get(key, 0.0)
+            m = src.marks.get(key, 0.0)
+            for j, w in enumerate(weights, 1):
+                tests.append([item_name(key, line in hidden, c.index, k, j),
+                              m * w / t if t > 0 else 0.0])
+    for key in sorted(src.static_total):
+        tests.append([summary_name(key), 0.0])
+    for key in sorted(set(src.marks) - set(src.static_total)):
+        tests.append([manual_name(key), 0.0])
+    tests.append([RESTORED, 0.0])
+    return tests
+
+
+def item_records(src: Source, rec: Recorder, calls: list) -> list[dict]:
+    """The records of these calls' items (one check cell's, or all)."""
+    recs = []
+    total = _totals(src, rec)
+    for c in sorted(calls, key=lambda c: (c.cell, c.k)):
         t = total.get(c.key, 0.0)
         scale = src.marks.get(c.key, 0.0) / t if t > 0 else 0.0
         for j, (ok, msg, w) in enumerate(c.items, 1):
@@ -350,6 +392,17 @@ def grade_records(src: Source, rec: Recorder, restored: list[str]) -> list[dict]
             recs.append({"t": "test", "name": item_name(c.key, c.hidden, c.cell, c.k, j),
                          "outcome": outcome, "weight": w * scale, "msg": m[:MSG_MAX],
                          "exc": "" if outcome == "passed" else "CheckFailed"})
+    return recs
+
+
+def final_records(src: Source, rec: Recorder, restored: list[str]) -> list[dict]:
+    """The weight-0 records after every check cell: per question, manual keys, restored
+    check cells."""
+    recs = []
+    per_key: dict[str, list] = {}
+    total = _totals(src, rec)
+    for c in sorted(rec.calls, key=lambda c: (c.cell, c.k)):
+        per_key.setdefault(c.key, []).append(c)
     for key in sorted(per_key):
         calls = per_key[key]
         tw = total.get(key, 0.0) or sum(w for c in calls for _, _, w in c.items)
@@ -382,11 +435,20 @@ def grade_records(src: Source, rec: Recorder, restored: list[str]) -> list[dict]
     return recs
 
 
+def grade_records(src: Source, rec: Recorder, restored: list[str]) -> list[dict]:
+    return item_records(src, rec, rec.calls) + final_records(src, rec, restored)
+
+
+CELLS_NAME = "_gq_mograder_cells"  # mog_student.CELLS_NAME
+
+
 class _Remote:
-    """The student process's names, through the proxy channel."""
+    """The student process's names, through the proxy channel (codes: its cells' code,
+    when it sent them as plain strings)."""
 
     def __init__(self, mod: Any, names: dict) -> None:
-        self.mod, self.names = mod, names
+        self.mod, self.codes = mod, None
+        self.names = {k: v for k, v in names.items() if k != CELLS_NAME}
 
     def get(self, name: str) -> Any:
         return getattr(self.mod, name)
@@ -411,16 +473,72 @@ def _read(path: str) -> str | None:
         return None
 
 
+# The zygote's parses of the sources of its recent jobs (preload), by the sha256 of the
+# text: the tests process of a job, forked from the zygote, finds its source parsed
+# already. Filled only in the zygote, from the bundle's file (read-only to every job),
+# before the job's processes exist; a job's processes have their own copy of this memory
+# and cannot write the zygote's. An entry is used only for a text whose hash matches
+# the one the tests process read itself.
+_PARSED: dict[str, Source] = {}
+PARSED_MAX = 8
+
+
+def _key(text: str) -> str:
+    import hashlib  # noqa: PLC0415
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def preload(tests_dir: str) -> None:
+    """In the zygote, before a mograder job's processes start: parses the job's source
+    once per content (no cell runs; a source that does not parse is left to the job,
+    which reports it)."""
+    text = _read(os.path.join(tests_dir, mog_source.SOURCE_NAME))
+    if text is None or len(text) > 16 * 1024 * 1024:
+        return
+    key = _key(text)
+    if key in _PARSED:
+        return
+    try:
+        src = Source(text)
+    except BaseException:  # noqa: BLE001 - SourceError, RecursionError...: the job says
+        return
+    while len(_PARSED) >= PARSED_MAX:
+        _PARSED.pop(next(iter(_PARSED)))
+    _PARSED[key] = src
+
+
 def _load_source(args: dict, chan: Any) -> Source | None:
     text = _read(os.path.join(args["tests"], mog_source.SOURCE_NAME))
     try:
         if text is None:
             raise mog_source.SourceError(f"tests/{mog_source.SOURCE_NAME} is missing")
+        cached = _PARSED.get(_key(text)) if _PARSED else None
+        if cached is not None and cached.text == text:
+            import copy  # noqa: PLC0415
+            src = copy.copy(cached)  # grading changes .trusted
+            src.trusted = set(cached.trusted)
+            return src
         return Source(text)
     except mog_source.SourceError as e:
         chan.send({"t": "import_error", "msg": f"mograder source: {e}"[:MSG_MAX],
                    "exc": "SourceError"})
         return None
+
+
+def source_problems(errors: dict, rec: Recorder) -> str:
+    """Why a source run does not qualify for publishing ("" when every check passed):
+    the failed cells, then every check that fails (with its failing items' messages) or
+    has no items, in the source's order."""
+    parts = [f"cell {i + 1} of the source failed: {errors[i]}" for i in sorted(errors)]
+    for c in rec.calls:
+        if not c.items:
+            parts.append(f"check {c.label!r} has no items (warn)")
+        elif not all(ok for ok, _, _ in c.items):
+            bad = "; ".join(m for ok, m, _ in c.items if not ok)
+            parts.append(f"check {c.label!r} fails on the source: {bad}")
+    if not parts:
+        return ""
+    return parts[0] if len(parts) == 1 else f"{len(parts)} problems: " + " | ".join(parts)
 
 
 def collect(args: dict, chan: Any, h: Any) -> int:
@@ -432,19 +550,7 @@ def collect(args: dict, chan: Any, h: Any) -> int:
     errors = run_trusted_cells(src, rec, ns, only_trusted=False)
     if not errors:
         errors = run_check_cells(src, rec, ns, _Local(ns))
-    problem = ""
-    if errors:
-        i = min(errors)
-        problem = f"cell {i + 1} of the source failed: {errors[i]}"
-    else:
-        for c in rec.calls:
-            if not c.items:
-                problem = f"check {c.label!r} has no items (warn)"
-            elif not all(ok for ok, _, _ in c.items):
-                bad = next(m for ok, m, _ in c.items if not ok)
-                problem = f"check {c.label!r} fails on the source: {bad}"
-            if problem:
-                break
+    problem = source_problems(errors, rec)
     if problem:
         chan.send({"t": "import_error", "msg": f"mograder source: {problem}"[:MSG_MAX],
                    "exc": "SourceCheckFailed"})
@@ -456,7 +562,68 @@ def collect(args: dict, chan: Any, h: Any) -> int:
     return 0
 
 
+START_TRIES = 50  # student processes started for the first run (stuck cells skipped)
+
+
+def _start_student(args: dict, chan: Any) -> Any:
+    """The student process's names after its run of the cells (restarted past stuck
+    cells), or None when the run is over (the final record is sent)."""
+    import proxy  # noqa: PLC0415
+    pchan = proxy.Channel(args["call_timeout"])
+    # Each cell is bounded by its own alarm in the student process; a cell the alarm
+    # cannot stop (a loop that swallows the timeout, a long call in C) would hold the
+    # whole run until the job's wall clock ends it, and every mark with it. The student
+    # process sends a progress frame when a cell starts and ends: when none came for a
+    # step (the per-cell limit and a second), the cell is stuck, the process is killed
+    # and the next one skips that cell (mog_student.PROGRESS). The frames are the
+    # student's: they only decide how long its own run is waited for, never a mark.
+    step = args["call_timeout"] + 1.0
+    names = None
+    for _ in range(START_TRIES):
+        try:
+            names = pchan.start(step)
+            break
+        except proxy.StudentTimeout:
+            proxy.EVENTS.clear()
+            continue  # a cell is stuck: the next process skips it
+        except proxy.StudentCrashed as e:
+            if type(pchan.progress) is int and pchan.progress % 2 == 0:
+                # it died while a cell ran (the last frame is a cell's start): the next
+                # process skips that cell
+                proxy.EVENTS.clear()
+                continue
+            chan.send({"t": "import_error", "msg": str(e)[:MSG_MAX],
+                       "exc": "StudentCrashed"})
+            return None
+        except proxy.StudentError as e:
+            chan.send({"t": "import_error", "msg": str(e)[:MSG_MAX],
+                       "exc": "StudentCrashed"})
+            return None
+    else:
+        chan.send({"t": "import_error", "msg": "the notebook's cells did not finish",
+                   "exc": "StudentTimeout"})
+        return None
+    if names is None:
+        msg, exc = pchan.import_error or ("import failed", "ImportError")
+        chan.send({"t": "import_error", "msg": f"{exc}: {msg}"[:MSG_MAX], "exc": exc})
+        return None
+    student = _Remote(proxy.SubmissionModule(pchan, names), names)
+    if names.get(CELLS_NAME) == "value":
+        try:
+            codes = student.get(CELLS_NAME)
+        except proxy.StudentError:
+            codes = None
+        if type(codes) is list and len(codes) <= mog_source.MAX_CELLS and \
+                all(type(c) is str for c in codes):
+            student.codes = codes
+    return student
+
+
 def grade(args: dict, chan: Any, h: Any, two_process: bool) -> int:
+    """Grades the submission. Each check cell's item records are sent as soon as the
+    cell has run (the list first, when the source's check cells are straight-line), so
+    a run cut by the job's wall clock keeps the marks of the checks that finished; the
+    node scores them against the published list either way."""
     src = _load_source(args, chan)
     if src is None:
         return 0
@@ -467,18 +634,9 @@ def grade(args: dict, chan: Any, h: Any, two_process: bool) -> int:
         src.trusted.discard(i)
     student_text = _read(os.path.join(args["work"], "submission.py"))
     if two_process:
-        import proxy  # noqa: PLC0415
-        pchan = proxy.Channel(args["call_timeout"])
-        try:
-            names = pchan.start(None)  # the node's wall clock bounds the first run
-        except proxy.StudentError as e:
-            chan.send({"t": "import_error", "msg": str(e)[:MSG_MAX], "exc": "StudentCrashed"})
+        student = _start_student(args, chan)
+        if student is None:
             return 0
-        if names is None:
-            msg, exc = pchan.import_error or ("import failed", "ImportError")
-            chan.send({"t": "import_error", "msg": f"{exc}: {msg}"[:MSG_MAX], "exc": exc})
-            return 0
-        student: Any = _Remote(proxy.SubmissionModule(pchan, names), names)
     else:
         import mog_student  # noqa: PLC0415
         sns: dict = {"__name__": "submission"}
@@ -494,12 +652,27 @@ def grade(args: dict, chan: Any, h: Any, two_process: bool) -> int:
             return 0
         rec.shim()
         student = _Local(sns)
+    codes = getattr(student, "codes", None)
     chan.send({"t": "imported", "ms": h.monotonic_ms()})
-    errors = run_check_cells(src, rec, ns, student)
-    _cell_failed(src, rec, errors)
-    recs = grade_records(src, rec, restored_cells(src, student_text))
-    for part in h.chunk_collected([[r["name"], r["weight"]] for r in recs]):
-        chan.send({"t": "collected", "tests": part})
+    listed = static_list(src)
+    if listed is not None:
+        for part in h.chunk_collected(listed):
+            chan.send({"t": "collected", "tests": part})
+
+    def done(i: int, err: str) -> None:
+        if err:
+            _cell_failed(src, rec, {i: err})
+        for r in item_records(src, rec, [c for c in rec.calls if c.cell == i]):
+            chan.send(r)
+
+    errors = run_check_cells(src, rec, ns, student, done if listed is not None else None)
+    if listed is not None:
+        recs = final_records(src, rec, restored_cells(src, student_text, codes))
+    else:
+        _cell_failed(src, rec, errors)
+        recs = grade_records(src, rec, restored_cells(src, student_text, codes))
+        for part in h.chunk_collected([[r["name"], r["weight"]] for r in recs]):
+            chan.send({"t": "collected", "tests": part})
     for r in recs:
         chan.send(r)
     chan.send({"t": "end", "ms": h.monotonic_ms(), "code": 0})
@@ -552,3 +725,11 @@ def warm_up() -> None:
     mog_student.run_cells(WARM, {}, None)
     for m in ("mograder", "mograder.runtime"):
         sys.modules.pop(m, None)
+    # a cell that computes something and shows it with mo.md() (not display_only) is
+    # common: the first mo.md() of a process imports the markdown extensions and
+    # compiles their patterns (~50 ms of a job's CPU when it happens after the fork)
+    try:
+        import marimo  # noqa: PLC0415
+        marimo.md("**warm** `up` :smile: $x$")
+    except Exception:  # noqa: BLE001 - a marimo without md(): nothing to warm
+        pass

@@ -159,3 +159,106 @@ def test_gradebook_holds_the_scores(graded, api):
     rows = {line.split(",")[0]: line.split(",") for line in out[1:]}
     assert float(rows["correct"][1]) == float(recs["correct"]["score"]) == 10
     assert float(rows["wrong"][1]) == float(recs["wrong"]["score"])
+
+
+def _failing_source(tmp: Path) -> Path:
+    """The example with one check that fails on the source (Q3's visible check expects
+    the wrong value); everything else passes."""
+    bad = tmp / "failing-source"
+    bad.mkdir()
+    for f in SOURCE_DIR.iterdir():
+        (bad / f.name).write_bytes(f.read_bytes())
+    text = (bad / "stats.py").read_text()
+    assert '(fib(10) == 55, "fib(10) should be 55")' in text
+    (bad / "stats.py").write_text(text.replace(
+        '(fib(10) == 55, "fib(10) should be 55")', '(fib(10) == 56, "fib(10) should be 56")'))
+    return bad
+
+
+def test_publish_refuses_a_source_whose_check_fails(api):
+    bad = _failing_source(Path(tempfile.mkdtemp(prefix="gq-mog-bad-")))
+    p = api.cli("publish", f"{COURSE}/badsource", str(bad), check=False)
+    assert p.returncode == 1, (p.returncode, p.stdout, p.stderr)
+    assert "not published" in p.stderr, p.stderr
+    assert "check 'Q3: fib' fails on the source: fib(10) should be 56" in p.stderr, p.stderr
+    assert "Q1" not in p.stderr and "Q2" not in p.stderr, p.stderr  # only the failing one
+    # nothing reached the dispatcher: the exercise does not exist
+    code, doc, _ = api.http(
+        "POST", f"/v1/courses/{COURSE}/exercises/badsource/submissions?student=s1",
+        token=api.env["GRADEQ_TOKEN"], body=(SOURCE_DIR / "stats.py").read_bytes())
+    assert code == 404, (code, doc)
+
+
+def test_a_source_published_unchecked_fails_on_the_node(api):
+    """--no-check sends it as it is; the node's first collect refuses it and the job ends
+    in error with the same reason (never a score)."""
+    bad = _failing_source(Path(tempfile.mkdtemp(prefix="gq-mog-bad-")))
+    api.cli("publish", "--no-check", f"{COURSE}/badnocheck", str(bad))
+    code, doc, _ = api.http(
+        "POST", f"/v1/courses/{COURSE}/exercises/badnocheck/submissions?student=s1",
+        token=api.env["GRADEQ_TOKEN"], body=(SOURCE_DIR / "stats.py").read_bytes())
+    assert code == 202, (code, doc)
+    end = time.monotonic() + 120
+    while time.monotonic() < end:
+        rec = json.loads(api.cli("result", doc["id"], "--json").stdout)
+        if rec["status"] in ("done", "error"):
+            break
+        time.sleep(0.5)
+    assert rec["status"] == "error", rec
+    assert "check 'Q3: fib' fails on the source: fib(10) should be 56" in rec["error"], rec
+
+
+def test_a_cell_stuck_past_the_job_limit_costs_nothing_else(graded):
+    """hang_late_cell: a last cell swallows the per-cell alarm and would run past the
+    whole job's limit; it is cut (its progress stops) and every question keeps its
+    marks. forge_fd_then_hang: forged frames, then the same hang: the honest wrong
+    answers' marks, nothing more."""
+    _, recs, oracle = graded
+    r = recs["hang_late_cell"]
+    assert r["status"] == "done" and r["verdict"] == "ok", r
+    assert float(r["score"]) == oracle["hang_late_cell"] == 10, r
+    r = recs["forge_fd_then_hang"]
+    assert r["status"] == "done", r
+    assert float(r["score"]) == oracle["forge_fd_then_hang"] == oracle["wrong"], r
+
+
+def test_a_job_cut_by_its_time_limit_keeps_the_checks_that_finished(api):
+    """Each check cell's records leave the tests process as soon as the cell has run.
+    Here a slow cell (5 s, under the 6 s per-cell limit) makes every run of the notebook
+    slow, Q2's check hangs in a call into the student's object (cut at 6 s), and Q3's
+    check needs a fresh student process, whose run the job's limit (10 s) ends: the job
+    times out, and Q1's marks (3, all its checks passed before) are kept."""
+    sys.path.insert(0, str(EX))
+    import gen_submissions as gs  # noqa: PLC0415
+    tmp = Path(tempfile.mkdtemp(prefix="gq-mog-slow-"))
+    ex = tmp / "slow"
+    ex.mkdir()
+    for f in SOURCE_DIR.iterdir():
+        (ex / f.name).write_bytes(f.read_bytes())
+    (ex / "exercise.toml").write_text(
+        'kind = "mograder"\ntimeout_s = 10\ncall_timeout_s = 6\n')
+    text = gs.strip_hidden(gs.with_answers((SOURCE_DIR / "stats.py").read_text(),
+                                           ("c", "c", "c", "c"), keep_markers=False))
+    right = "scaled = np.array(values) / max(values)"
+    assert right in text
+    text = text.replace(right, "class _Scaled:\n        def max(self):\n"
+                               "            while True:\n                pass\n\n"
+                               "    scaled = _Scaled()")
+    text = gs.add_cell(text, "\n@app.cell\ndef _():\n    import time as _t\n"
+                             "    _t.sleep(5)\n    return\n")
+    api.cli("publish", f"{COURSE}/slow", str(ex))
+    code, doc, _ = api.http(
+        "POST", f"/v1/courses/{COURSE}/exercises/slow/submissions?student=slow",
+        token=api.env["GRADEQ_TOKEN"], body=text.encode())
+    assert code == 202, (code, doc)
+    end = time.monotonic() + 180
+    while time.monotonic() < end:
+        rec = json.loads(api.cli("result", doc["id"], "--json").stdout)
+        if rec["status"] in ("done", "error"):
+            break
+        time.sleep(0.5)
+    assert rec["status"] == "done" and rec["verdict"] == "timeout", rec
+    assert float(rec["score"]) == 3, rec
+    tests = {t["name"]: t for t in rec["tests"]}
+    assert tests["Q1: hidden check 6.2 item 1"]["passed"], tests
+    assert not any(t["passed"] for n, t in tests.items() if n.startswith("Q3")), tests

@@ -147,3 +147,116 @@ def test_a_source_whose_checks_fail_is_refused(tmp_path):
     finally:
         os.chdir(cwd)
     assert ch.recs[0]["t"] == "import_error" and "fails on the source" in ch.recs[0]["msg"]
+
+
+def test_every_failing_check_of_a_source_is_named(tmp_path):
+    bad = SOURCE.replace('(fib(10) == 55, "fib(10) should be 55")',
+                         '(fib(10) == 56, "fib(10) should be 56")').replace(
+        '(mean_of([5]) == 5, "mean_of([5]) should be 5")',
+        '(mean_of([5]) == 6, "mean_of([5]) should be 6")')
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / mog_source.SOURCE_NAME).write_text(bad)
+    ch = _Chan()
+    cwd = os.getcwd()
+    os.chdir(REPO / "examples" / "course-mograder" / "stats")
+    try:
+        mog_trusted.collect({"tests": str(tmp_path / "tests"), "work": str(tmp_path),
+                             "collect": True}, ch, harness)
+    finally:
+        os.chdir(cwd)
+    msg = ch.recs[0]["msg"]
+    assert ch.recs[0]["t"] == "import_error" and msg.startswith("mograder source: 2 problems")
+    assert "check 'Q1: mean_of' fails on the source: mean_of([5]) should be 6" in msg
+    assert "check 'Q3: fib' fails on the source: fib(10) should be 56" in msg
+    assert "Q2" not in msg
+
+
+def test_the_list_streamed_first_is_the_published_one(tmp_path):
+    """A straight-line source's item list, known before any check runs (grading sends it
+    first and streams each cell's items), is exactly what collect publishes."""
+    weights, _ = _grade(tmp_path, SOURCE)
+    listed = mog_trusted.static_list(mog_trusted.Source(SOURCE))
+    assert [n for n, _ in listed] == list(weights)
+    for n, w in listed:
+        assert w == pytest.approx(weights[n]), n
+
+
+def test_each_check_cells_records_leave_before_the_next_cell_runs(tmp_path):
+    """The records of Q1's check cell are sent before Q3's check cell calls fib: a job
+    cut there keeps Q1's marks."""
+    class Cut(BaseException):
+        pass
+
+    class Chan(_Chan):
+        def send(self, r: dict) -> None:
+            super().send(r)
+            if r["t"] == "test":
+                raise Cut  # the job ends here (its wall clock)
+
+    tests, work = tmp_path / "tests", tmp_path / "work"
+    tests.mkdir()
+    work.mkdir()
+    (tests / mog_source.SOURCE_NAME).write_text(SOURCE)
+    (work / "data.txt").write_text((REPO / "examples" / "course-mograder" / "stats" /
+                                    "data.txt").read_text())
+    student = SOURCE.replace("a, b = 0, 1\n", "open('fib-called', 'w').close()\n"
+                                                "        a, b = 0, 1\n", 1)
+    (work / "submission.py").write_text(student)
+    ch = Chan()
+    cwd = os.getcwd()
+    os.chdir(work)
+    try:
+        with pytest.raises(Cut):
+            mog_trusted.grade({"tests": str(tests), "work": str(work), "collect": False,
+                               "call_timeout": 2.0}, ch, harness, False)
+    finally:
+        os.chdir(cwd)
+    first = [r for r in ch.recs if r["t"] == "test"]
+    assert first[0]["name"] == "Q1: check 6.1 item 1" and first[0]["outcome"] == "passed"
+    assert any(r["t"] == "collected" for r in ch.recs)
+    assert not (work / "fib-called").exists()  # Q3's check cell had not run
+
+
+def test_markdown_only_cells_run_nowhere():
+    cells = {c.index: c for c in mog_source.parse_cells(SOURCE)}
+    shown = [c for c in cells.values() if mog_source.display_only(c)]
+    assert shown and all("mo.md(" in c.code and not c.defs for c in shown)
+    assert not any(c.check or c.marks for c in shown)
+    # a cell that computes, or shows a value of its own, runs
+    for code in ('x = 1\nmo.md("a")', 'mo.md(f"{x}")', 'print("a")', 'mo.md("a", x)'):
+        cell = mog_source.parse_cells(nb(code))[0]
+        assert not mog_source.display_only(cell), code
+
+
+def test_the_zygotes_parse_is_used_only_for_the_same_text(tmp_path):
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / mog_source.SOURCE_NAME).write_text(SOURCE)
+    saved = dict(mog_trusted._PARSED)
+    try:
+        mog_trusted._PARSED.clear()
+        mog_trusted.preload(str(tests))
+        (cached,) = mog_trusted._PARSED.values()
+        src = mog_trusted._load_source({"tests": str(tests)}, _Chan())
+        assert src is not cached and src.cells is cached.cells
+        src.trusted.clear()  # what grading may do to its copy
+        assert cached.trusted
+        # another text (an edited source at the same path): parsed afresh
+        (tests / mog_source.SOURCE_NAME).write_text(SOURCE.replace('"Q1": 3', '"Q1": 4'))
+        other = mog_trusted._load_source({"tests": str(tests)}, _Chan())
+        assert other.cells is not cached.cells and other.marks["Q1"] == 4
+    finally:
+        mog_trusted._PARSED.clear()
+        mog_trusted._PARSED.update(saved)
+
+
+def test_restored_cells_from_the_students_codes_or_parsed_here():
+    src = mog_trusted.Source(SOURCE)
+    rel = mog_source.release(SOURCE)
+    edited = rel.replace('"fib(10) should be 55"', '"fib(10) should be 55!"')
+    for text in (rel, edited):
+        codes = [c.code for c in mog_source.parse_cells(text)]
+        assert mog_trusted.restored_cells(src, text, codes) == \
+            mog_trusted.restored_cells(src, text)
+    assert mog_trusted.restored_cells(src, edited)
+    assert not mog_trusted.restored_cells(src, rel)

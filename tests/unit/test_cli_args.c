@@ -164,6 +164,9 @@ static void test_others(void **state)
 
 	assert_int_equal(PARSE(cli_publish_parse, &p, "publish", "c/e", "dir"), 0);
 	assert_string_equal(p.dir, "dir");
+	assert_false(p.no_check);
+	assert_int_equal(PARSE(cli_publish_parse, &p, "publish", "--no-check", "c/e", "dir"), 0);
+	assert_true(p.no_check);
 	expect_error(PARSE(cli_publish_parse, &p, "publish", "c/e"), "missing arguments");
 }
 
