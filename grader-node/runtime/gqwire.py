@@ -302,46 +302,33 @@ def _unpack(data: Any, budget: _Budget | None, depth: int,
     """budget None: the whole message is at most ITEMS_MAX bytes, so it cannot hold more
     than ITEMS_MAX items (each item takes at least one byte of the message, nested
     extension payloads included) and counting them is skipped."""
-    if budget is None:
-        try:
-            return msgpack.unpackb(
-                data, raw=False, use_list=True, strict_map_key=False,
-                ext_hook=_decoder(None, depth, on_handle), timestamp=0,
-                max_str_len=ITEMS_MAX, max_bin_len=ITEMS_MAX, max_array_len=ITEMS_MAX,
-                max_map_len=ITEMS_MAX, max_ext_len=ITEMS_MAX)
-        except WireError:
-            raise
-        except RecursionError:
-            raise WireError("value nested too deeply") from None
-        except Exception as e:  # noqa: BLE001 - any malformation is one error to the caller
-            raise WireError(f"undecodable message: {type(e).__name__}") from None
+    hooks: dict = {}
+    if budget is not None:
+        def count(n: int) -> None:
+            budget.items += n
+            if budget.items > ITEMS_MAX:
+                raise WireError("too many items")
 
-    def count(n: int) -> None:
-        budget.items += n
-        if budget.items > ITEMS_MAX:
-            raise WireError("too many items")
+        def list_hook(x: list) -> list:
+            count(len(x))
+            return x
 
-    def list_hook(x: list) -> list:
-        count(len(x))
-        return x
-
-    def pairs_hook(pairs: list) -> dict:
-        count(len(pairs))
-        d = {}
-        for k, val in pairs:
-            try:
-                d[k] = val
-            except TypeError:
-                raise WireError("unhashable dict key") from None
-        return d
-
+        def pairs_hook(pairs: list) -> dict:
+            count(len(pairs))
+            d = {}
+            for k, val in pairs:
+                try:
+                    d[k] = val
+                except TypeError:
+                    raise WireError("unhashable dict key") from None
+            return d
+        hooks = {"list_hook": list_hook, "object_pairs_hook": pairs_hook}
     try:
         return msgpack.unpackb(
             data, raw=False, use_list=True, strict_map_key=False,
-            ext_hook=_decoder(budget, depth, on_handle), list_hook=list_hook,
-            object_pairs_hook=pairs_hook, timestamp=0,
+            ext_hook=_decoder(budget, depth, on_handle), timestamp=0,
             max_str_len=FRAME_MAX, max_bin_len=FRAME_MAX,
-            max_array_len=ITEMS_MAX, max_map_len=ITEMS_MAX, max_ext_len=FRAME_MAX)
+            max_array_len=ITEMS_MAX, max_map_len=ITEMS_MAX, max_ext_len=FRAME_MAX, **hooks)
     except WireError:
         raise
     except RecursionError:
