@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "secretfile.h"
 
 void creds_defaults(struct creds *c)
 {
@@ -59,49 +60,14 @@ static bool user_ok(const char *u)
 
 int creds_password_load(const char *file, char *out, size_t outlen, char *err, size_t errlen)
 {
-	char buf[CREDS_PASSWORD_MAX + 2];
-	struct stat st;
-	size_t n = 0;
+	char buf[CREDS_PASSWORD_MAX + 2]; /* the password, then "\r\n" at most */
 	int r = 0;
-	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", file, strerror(-r));
-		return r;
-	}
-	if (fstat(fd, &st) != 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", file, strerror(-r));
+	ssize_t got = secretfile_read(file, "password", buf, sizeof buf, err, errlen);
+	if (got < 0 && got != -EFBIG) {
+		r = (int)got;
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		snprintf(err, errlen, "%s: not a regular file", file);
-		goto out;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		r = -EPERM;
-		snprintf(err, errlen,
-		         "%s: password file is accessible by group or others (mode %04o); run "
-		         "chmod 600 %s",
-		         file, (unsigned)(st.st_mode & 07777), file);
-		goto out;
-	}
-	for (;;) {
-		ssize_t got = read(fd, buf + n, sizeof buf - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			r = -errno;
-			snprintf(err, errlen, "%s: %s", file, strerror(-r));
-			goto out;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-		if (n == sizeof buf)
-			break;
-	}
+	size_t n = got < 0 ? sizeof buf : (size_t)got;
 	if (n > 0 && buf[n - 1] == '\n')
 		n--;
 	if (n > 0 && buf[n - 1] == '\r')
@@ -124,7 +90,6 @@ int creds_password_load(const char *file, char *out, size_t outlen, char *err, s
 	out[n] = '\0';
 out:
 	OPENSSL_cleanse(buf, sizeof buf);
-	close(fd);
 	return r;
 }
 

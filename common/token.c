@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "names.h"
+#include "secretfile.h"
 #include "util.h"
 
 #define MAC_LEN 32
@@ -121,59 +122,21 @@ static int secret_set(const char *s, size_t len, struct gq_secret *out, const ch
 
 int token_secret_load(const char *path, struct gq_secret *out, char *err, size_t errlen)
 {
-	char buf[GQ_SECRET_MAX + 1024];
-	struct stat st;
-	size_t n = 0;
-	int fd, r;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(-r));
-		return r;
-	}
-	if (fstat(fd, &st) != 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(-r));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	char buf[GQ_SECRET_MAX + 1024]; /* room for the whitespace secret_set trims */
+	int r;
+	ssize_t n = secretfile_read(path, "secret", buf, sizeof buf, err, errlen);
+	if (n == -EFBIG) {
+		snprintf(err, errlen, "%s: secret longer than %d bytes", path, GQ_SECRET_MAX);
 		r = -EINVAL;
-		snprintf(err, errlen, "%s: not a regular file", path);
 		goto out;
 	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		r = -EPERM;
-		snprintf(err, errlen,
-		         "%s: secret file is accessible by group or others (mode %04o); "
-		         "run chmod 600 %s",
-		         path, (unsigned)(st.st_mode & 07777), path);
+	if (n < 0) {
+		r = (int)n;
 		goto out;
 	}
-	for (;;) {
-		ssize_t got = read(fd, buf + n, sizeof buf - n);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			r = -errno;
-			snprintf(err, errlen, "%s: %s", path, strerror(-r));
-			goto out;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-		if (n == sizeof buf) {
-			r = -EINVAL;
-			snprintf(err, errlen, "%s: secret longer than %d bytes", path,
-			         GQ_SECRET_MAX);
-			goto out;
-		}
-	}
-	r = secret_set(buf, n, out, path, err, errlen);
+	r = secret_set(buf, (size_t)n, out, path, err, errlen);
 out:
 	OPENSSL_cleanse(buf, sizeof buf);
-	close(fd);
 	return r;
 }
 
