@@ -371,24 +371,6 @@ static void print_table(const struct grader *g, double secs)
 	printf("\nfeedback: %s/<student>.txt\n", g->out_dir);
 }
 
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-	if ((size_t)snprintf(buf, sizeof buf, "%s", path) >= sizeof buf)
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1;; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-			*p = '\0';
-			if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-				return -errno;
-			*p = c;
-			if (!c)
-				return 0;
-		}
-	}
-}
-
 int cli_grade_main(int argc, char **argv)
 {
 	long long jobs = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
@@ -443,28 +425,25 @@ int cli_grade_main(int argc, char **argv)
 	}
 	if (g.jobs > g.n)
 		g.jobs = (unsigned)g.n;
-	if ((r = mkdir_p(out_dir)) < 0) {
+	if ((r = util_mkdir_p(out_dir, 0755)) < 0) {
 		cli_fail("grade: cannot create %s: %s", out_dir, strerror(-r));
 		free(g.items);
 		return CLI_EXIT_FAIL;
 	}
 
-	/* the exercise as a node has it: packed, parsed and extracted (0755: the sandbox
-	 * uids read it); the job directories go under a work root of their own (0711) */
-	char bdir[] = "/tmp/gradeq-grade-exercise.XXXXXX", wroot[] = "/tmp/gradeq-grade.XXXXXX";
-	bool have_b = mkdtemp(bdir) != NULL, have_w = have_b && mkdtemp(wroot) != NULL;
+	/* the exercise as a node has it: packed, parsed and extracted; the job directories
+	 * go under a work root of their own */
+	struct lg_dirs dirs = { 0 };
 	int exit_code = CLI_EXIT_FAIL;
-	if (!have_b || !have_w) {
-		cli_fail("grade: mkdtemp: %s", strerror(errno));
+	if (lg_dirs_make(&dirs, "grade", err, sizeof err) < 0) {
+		cli_fail("grade: %s", err);
 		goto out;
 	}
-	chmod(bdir, 0755);
-	chmod(wroot, 0711);
-	if (lg_exercise_load(exdir, &g.meta, bdir, err, sizeof err) < 0) {
+	if (lg_exercise_load(exdir, &g.meta, dirs.bundle, err, sizeof err) < 0) {
 		cli_fail("grade: exercise: %s", err);
 		goto out;
 	}
-	g.bundle_dir = bdir;
+	g.bundle_dir = dirs.bundle;
 	char hpath[PATH_MAX], cgname[GQ_NAME_MAX + 1];
 	if (runtime && !realpath(runtime, hpath))
 		snprintf(hpath, sizeof hpath, "%s", runtime);
@@ -476,7 +455,7 @@ int cli_grade_main(int argc, char **argv)
 		rcfg.runtime = hpath;
 	rcfg.mode = runner[0] == 'w' ? RUNNER_WARM : runner[0] == 'c' ? RUNNER_COLD : RUNNER_BWRAP;
 	rcfg.slots = g.jobs; /* a zygote per job at once (warm) */
-	rcfg.work_root = wroot;
+	rcfg.work_root = dirs.work;
 	rcfg.cgroup_name = cgname;
 
 	g.base = event_base_new();
@@ -536,10 +515,7 @@ out:
 	runner_free(g.rn);
 	if (g.base)
 		event_base_free(g.base);
-	if (have_b)
-		wd_remove(bdir);
-	if (have_w)
-		rmdir(wroot);
+	lg_dirs_remove(&dirs);
 	for (size_t i = 0; i < g.n; i++) {
 		free(g.items[i].path);
 		json_decref(g.items[i].j);

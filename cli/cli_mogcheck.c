@@ -47,7 +47,7 @@ static void on_done(struct run *r, const struct run_outcome *o, void *arg)
 
 int cli_mog_check(const char *dir, const char *venv, char *err, size_t errlen)
 {
-	char bdir[] = "/tmp/gradeq-publish-check.XXXXXX", wroot[] = "/tmp/gradeq-publish.XXXXXX";
+	struct lg_dirs dirs = { 0 };
 	char cgname[64], e[512] = "";
 	struct exercise_meta meta;
 	struct runner *rn = NULL;
@@ -66,14 +66,11 @@ int cli_mog_check(const char *dir, const char *venv, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", e);
 		return -EIO;
 	}
-	bool have_b = mkdtemp(bdir) != NULL, have_w = have_b && mkdtemp(wroot) != NULL;
-	if (!have_b || !have_w) {
-		snprintf(err, errlen, "mkdtemp: %s", strerror(errno));
+	if (lg_dirs_make(&dirs, "publish-check", e, sizeof e) < 0) {
+		snprintf(err, errlen, "%s", e);
 		goto out;
 	}
-	chmod(bdir, 0755);
-	chmod(wroot, 0711);
-	if (lg_exercise_load(dir, &meta, bdir, e, sizeof e) < 0) {
+	if (lg_exercise_load(dir, &meta, dirs.bundle, e, sizeof e) < 0) {
 		snprintf(err, errlen, "%s", e);
 		rc = -EINVAL;
 		goto out;
@@ -83,7 +80,7 @@ int cli_mog_check(const char *dir, const char *venv, char *err, size_t errlen)
 	if (venv)
 		cfg.venv = venv;
 	cfg.mode = RUNNER_COLD; /* one run: no zygote to warm */
-	cfg.work_root = wroot;
+	cfg.work_root = dirs.work;
 	snprintf(cgname, sizeof cgname, "gradeq-publish-%d", (int)getpid());
 	cfg.cgroup_name = cgname;
 	c.base = event_base_new();
@@ -97,7 +94,7 @@ int cli_mog_check(const char *dir, const char *venv, char *err, size_t errlen)
 		goto out;
 	}
 	struct run_spec spec;
-	lg_run_spec(&spec, &meta, "publish-check", 0, bdir, "", 0);
+	lg_run_spec(&spec, &meta, "publish-check", 0, dirs.bundle, "", 0);
 	spec.collect = true;
 	if ((rc = runner_start(rn, &spec, on_done, &c, &run, e, sizeof e)) < 0) {
 		snprintf(err, errlen, "sandbox did not start: %s", e[0] ? e : strerror(-rc));
@@ -111,9 +108,6 @@ out:
 	runner_free(rn);
 	if (c.base)
 		event_base_free(c.base);
-	if (have_b)
-		wd_remove(bdir);
-	if (have_w)
-		rmdir(wroot);
+	lg_dirs_remove(&dirs);
 	return rc;
 }

@@ -1,7 +1,8 @@
-/* util.h - small helpers with no better home: time, hex, sha256, file reading. */
+/* util.h - small helpers with no better home: time, hex, sha256, files. */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 int64_t util_now_ms(void);  /* CLOCK_REALTIME in ms */
 int64_t util_mono_ms(void); /* CLOCK_MONOTONIC in ms */
@@ -21,3 +22,6 @@ int util_write_all(int fd, const void *buf, size_t len);
 /* Parses a decimal integer in [min,max] with strtoll; the whole string must be used.
  * Returns 0 or -EINVAL / -ERANGE; *out untouched on error. */
 int util_parse_ll(const char *s, long long min, long long max, long long *out);
+/* mkdir -p: creates path and its missing parents with mode (an existing directory is
+ * fine). Returns 0, -ENAMETOOLONG, or -errno of the mkdir that failed. */
+int util_mkdir_p(const char *path, mode_t mode);

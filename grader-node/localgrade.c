@@ -2,10 +2,14 @@
 #include "localgrade.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "score.h"
+#include "workdir.h"
 
 #ifndef GQ_RUNTIME_SOURCE
 #define GQ_RUNTIME_SOURCE "/usr/local/share/gradeq/runtime"
@@ -30,6 +34,43 @@ int lg_exercise_load(const char *dir, struct exercise_meta *meta, const char *ex
 	bundle_free(b);
 	free(packed);
 	return r < 0 ? r : 0;
+}
+
+int lg_dirs_make(struct lg_dirs *d, const char *tag, char *err, size_t errlen)
+{
+	memset(d, 0, sizeof *d);
+	char b[sizeof d->bundle], w[sizeof d->work];
+	int nb = snprintf(b, sizeof b, "/tmp/gradeq-%s-exercise.XXXXXX", tag);
+	int nw = snprintf(w, sizeof w, "/tmp/gradeq-%s.XXXXXX", tag);
+	if (nb < 0 || (size_t)nb >= sizeof b || nw < 0 || (size_t)nw >= sizeof w) {
+		snprintf(err, errlen, "temporary directory name too long");
+		return -ENAMETOOLONG;
+	}
+	if (!mkdtemp(b)) {
+		int e = errno;
+		snprintf(err, errlen, "mkdtemp %s: %s", b, strerror(e));
+		return -e;
+	}
+	if (!mkdtemp(w)) {
+		int e = errno;
+		snprintf(err, errlen, "mkdtemp %s: %s", w, strerror(e));
+		rmdir(b);
+		return -e;
+	}
+	chmod(b, 0755);
+	chmod(w, 0711);
+	memcpy(d->bundle, b, sizeof b);
+	memcpy(d->work, w, sizeof w);
+	return 0;
+}
+
+void lg_dirs_remove(struct lg_dirs *d)
+{
+	if (d->bundle[0])
+		wd_remove(d->bundle);
+	if (d->work[0])
+		rmdir(d->work);
+	memset(d, 0, sizeof *d);
 }
 
 void lg_runner_defaults(struct runner_config *cfg)

@@ -17,6 +17,22 @@
 int lg_exercise_load(const char *dir, struct exercise_meta *meta, const char *extract_to, char *err,
                      size_t errlen);
 
+/* The two directories of a local run, fresh under /tmp: bundle, where the exercise is
+ * extracted (0755: the sandbox uids read it), and work, the root of the job directories
+ * (0711). Named /tmp/gradeq-TAG-exercise.XXXXXX and /tmp/gradeq-TAG.XXXXXX. */
+struct lg_dirs {
+	char bundle[96];
+	char work[96];
+};
+
+/* Makes both (tag: a short word such as "grade"). Returns 0, or a negative errno with err
+ * and nothing left behind. */
+int lg_dirs_make(struct lg_dirs *d, const char *tag, char *err, size_t errlen);
+
+/* Removes what lg_dirs_make made (the bundle with its contents, the work root if empty);
+ * a zeroed *d is left alone. */
+void lg_dirs_remove(struct lg_dirs *d);
+
 /* The node's defaults (docs/config.md, gradeq-node) in *cfg, fields set by name; the
  * caller sets venv, harness, work_root, cgroup_name and use_bubblewrap after. */
 void lg_runner_defaults(struct runner_config *cfg);

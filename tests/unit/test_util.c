@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -75,6 +76,33 @@ static void test_read_file(void **state)
 	assert_int_equal(util_read_file("/tmp", 4, &buf, &len), -EISDIR);
 }
 
+static void test_mkdir_p(void **state)
+{
+	char root[] = "/tmp/gq-mkdirp.XXXXXX", path[256], file[300];
+	struct stat st;
+	assert_non_null(mkdtemp(root));
+	snprintf(path, sizeof path, "%s/a/b/c", root);
+	assert_int_equal(util_mkdir_p(path, 0711), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0711 & ~(unsigned)umask(022));
+	assert_int_equal(util_mkdir_p(path, 0711), 0); /* already there */
+	/* a file in the way: the mkdir's own error */
+	snprintf(file, sizeof file, "%s/a/f", root);
+	FILE *f = fopen(file, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(path, sizeof path, "%s/a/f/d", root);
+	assert_int_equal(util_mkdir_p(path, 0755), -ENOTDIR);
+	char big[PATH_MAX + 8];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_int_equal(util_mkdir_p(big, 0755), -ENAMETOOLONG);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_time(void **state)
 {
 	int64_t a = util_mono_ms(), b = util_mono_ms();
@@ -127,6 +155,7 @@ int main(void)
 		cmocka_unit_test(test_hex_sha),   cmocka_unit_test(test_parse_ll),
 		cmocka_unit_test(test_read_file), cmocka_unit_test(test_time),
 		cmocka_unit_test(test_log_level), cmocka_unit_test(test_log_line),
+		cmocka_unit_test(test_mkdir_p),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
