@@ -226,12 +226,8 @@ const char *mpk_map_str(const msgpack_object *map, const char *key, size_t *len)
 	return o->via.str.size ? o->via.str.ptr : "";
 }
 
-bool mpk_map_num(const msgpack_object *map, const char *key, double *out)
+bool mpk_num(const msgpack_object *o, double *out)
 {
-	const msgpack_object *o = mpk_map_get(map, key);
-
-	if (!o)
-		return false;
 	switch (o->type) {
 	case MSGPACK_OBJECT_POSITIVE_INTEGER:
 		*out = (double)o->via.u64;
@@ -246,4 +242,10 @@ bool mpk_map_num(const msgpack_object *map, const char *key, double *out)
 	default:
 		return false;
 	}
+}
+
+bool mpk_map_num(const msgpack_object *map, const char *key, double *out)
+{
+	const msgpack_object *o = mpk_map_get(map, key);
+	return o && mpk_num(o, out);
 }

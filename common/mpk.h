@@ -31,4 +31,6 @@ int mpk_decode_capped(const char *buf, size_t len, unsigned max_depth, uint32_t 
  * another type. Strings are not NUL-terminated: use the returned length. */
 const msgpack_object *mpk_map_get(const msgpack_object *map, const char *key);
 const char *mpk_map_str(const msgpack_object *map, const char *key, size_t *len);
+/* A number (integer or float) as a double in *out; false for any other type. */
+bool mpk_num(const msgpack_object *o, double *out);
 bool mpk_map_num(const msgpack_object *map, const char *key, double *out);

@@ -408,21 +408,31 @@ static void redis_refused(struct job *j, const char *why, enum rerr_kind k)
 	job_persist(j);
 }
 
+/* The common start of the callbacks of a Redis command or a fetch: the job waits no
+ * more; a cancelled job is released, a failed command retried (failed, with why).
+ * Returns whether the callback goes on with the reply. */
+static bool io_done(struct job *j, bool failed, const char *why)
+{
+	j->io_pending = false;
+	if (j->abandon || j->n->freeing) {
+		job_release(j, false);
+		return false;
+	}
+	if (failed) {
+		redis_retry(j, why);
+		return false;
+	}
+	return true;
+}
+
 /* ---- MARK ---- */
 
 static void on_mark(void *arg, struct redisReply *r, const char *err)
 {
 	struct job *j = arg;
 	enum store_mark m;
-	j->io_pending = false;
-	if (j->abandon || j->n->freeing) {
-		job_release(j, false);
+	if (!io_done(j, !r, err))
 		return;
-	}
-	if (!r) {
-		redis_retry(j, err);
-		return;
-	}
 	if (store_mark_parse(r, &m) < 0) {
 		redis_retry(j, "unexpected reply to the mark script");
 		return;
@@ -454,14 +464,8 @@ static void on_mark(void *arg, struct redisReply *r, const char *err)
 static void on_source(void *arg, int err, const char *why, char *src, size_t len)
 {
 	struct job *j = arg;
-	j->io_pending = false;
-	if (j->abandon || j->n->freeing) {
+	if (!io_done(j, err == -ENOTCONN, why)) {
 		free(src);
-		job_release(j, false);
-		return;
-	}
-	if (err == -ENOTCONN) {
-		redis_retry(j, why);
 		return;
 	}
 	j->redis_tries = 0;
@@ -478,15 +482,8 @@ static void on_source(void *arg, int err, const char *why, char *src, size_t len
 static void on_bundle(void *arg, int err, const char *why, const char *dir)
 {
 	struct job *j = arg;
-	j->io_pending = false;
-	if (j->abandon || j->n->freeing) {
-		job_release(j, false);
+	if (!io_done(j, err == -ENOTCONN, why))
 		return;
-	}
-	if (err == -ENOTCONN) {
-		redis_retry(j, why);
-		return;
-	}
 	j->redis_tries = 0;
 	if (err < 0) {
 		infra_error(j, why);
@@ -536,15 +533,8 @@ static void have_list(struct job *j, struct pub_list *p)
 static void on_list_set(void *arg, struct redisReply *r, const char *err)
 {
 	struct job *j = arg;
-	j->io_pending = false;
-	if (j->abandon || j->n->freeing) {
-		job_release(j, false);
+	if (!io_done(j, !r, err))
 		return;
-	}
-	if (!r) {
-		redis_retry(j, err);
-		return;
-	}
 	j->redis_tries = 0;
 	/* SET NX: another node may have stored the list first; the lists of one bundle are
 	 * the same (collected from the bundle alone), so ours is used either way */
@@ -553,19 +543,46 @@ static void on_list_set(void *arg, struct redisReply *r, const char *err)
 	have_list(j, p);
 }
 
+/* ---- SANDBOX (the collect and the run steps) ---- */
+
+/* Starts spec in the job's sandbox; cb gets the outcome. A sandbox that does not start is
+ * an infrastructure error of the job (retried, then failed with the reason). */
+static void sandbox_start(struct job *j, const struct run_spec *spec, run_done_cb cb)
+{
+	char err[256] = "";
+	int r = runner_start(j->n->runner, spec, cb, j, &j->run, err, sizeof err);
+	if (r < 0) {
+		char why[300];
+		snprintf(why, sizeof why, "sandbox did not start: %s", err[0] ? err : strerror(-r));
+		infra_error(j, why);
+	}
+}
+
+/* Whether a sandbox ended without an outcome, and so was handled here: a cancelled job
+ * (shutdown, revoked partition) is released to be delivered again; otherwise it is an
+ * infrastructure error (what: the reason when the runner gave none). */
+static bool run_failed(struct job *j, const struct run_outcome *o, const char *what)
+{
+	struct node *n = j->n;
+	if (o->kind != RUN_INFRA_ERROR)
+		return false;
+	if (n->force || n->freeing || j->abandon) {
+		LOG_WARN("job %s: cancelled (%s); it will be delivered again", j->name,
+		         o->error[0] ? o->error : what);
+		job_release(j, false);
+		return true;
+	}
+	infra_error(j, o->error[0] ? o->error : what);
+	return true;
+}
+
 static void on_collect_done(struct run *run, const struct run_outcome *o, void *arg)
 {
 	struct job *j = arg;
 	struct node *n = j->n;
 	j->run = NULL;
-	if (o->kind == RUN_INFRA_ERROR) {
-		if (n->force || n->freeing || j->abandon) {
-			job_release(j, false);
-			return;
-		}
-		infra_error(j, o->error[0] ? o->error : "collecting the tests failed");
+	if (run_failed(j, o, "collecting the tests failed"))
 		return;
-	}
 	char why[512];
 	if (strcmp(o->verdict, "ok") != 0 || !o->rec) {
 		snprintf(why, sizeof why,
@@ -614,36 +631,21 @@ static void on_collect_done(struct run *run, const struct run_outcome *o, void *
 
 static void start_collect(struct job *j)
 {
-	struct node *n = j->n;
-	char err[256] = "", name[96];
-	snprintf(name, sizeof name, "%.40s-list%d", j->sj.id, j->infra_tries);
-	snprintf(j->name, sizeof j->name, "%s", name);
+	snprintf(j->name, sizeof j->name, "%.40s-list%d", j->sj.id, j->infra_tries);
 	struct run_spec spec = { .name = j->name,
 		                 .slot = j->slot,
 		                 .bundle_dir = j->bundle_dir,
 		                 .source = "",
 		                 .source_len = 0,
 		                 .collect = true };
-	int r = runner_start(n->runner, &spec, on_collect_done, j, &j->run, err, sizeof err);
-	if (r < 0) {
-		char why[300];
-		snprintf(why, sizeof why, "sandbox did not start: %s", err[0] ? err : strerror(-r));
-		infra_error(j, why);
-	}
+	sandbox_start(j, &spec, on_collect_done);
 }
 
 static void on_list_get(void *arg, struct redisReply *r, const char *err)
 {
 	struct job *j = arg;
-	j->io_pending = false;
-	if (j->abandon || j->n->freeing) {
-		job_release(j, false);
+	if (!io_done(j, !r, err))
 		return;
-	}
-	if (!r) {
-		redis_retry(j, err);
-		return;
-	}
 	j->redis_tries = 0;
 	if (r->type == REDIS_REPLY_STRING) {
 		char why[256];
@@ -664,19 +666,10 @@ static void on_list_get(void *arg, struct redisReply *r, const char *err)
 static void on_run_done(struct run *r, const struct run_outcome *o, void *arg)
 {
 	struct job *j = arg;
-	struct node *n = j->n;
 	j->run = NULL;
 	j->t_run_end = util_mono_ms();
-	if (o->kind == RUN_INFRA_ERROR) {
-		if (n->force || n->freeing || j->abandon) {
-			LOG_WARN("job %s: cancelled (%s); it will be delivered again", j->name,
-			         o->error);
-			job_release(j, false);
-			return;
-		}
-		infra_error(j, o->error[0] ? o->error : "sandbox run failed");
+	if (run_failed(j, o, "sandbox run failed"))
 		return;
-	}
 	j->r_spawn = o->t_spawn;
 	j->r_harness = o->t_harness;
 	j->r_imported = o->t_imported;
@@ -717,7 +710,6 @@ static void start_run(struct job *j)
 {
 	struct node *n = j->n;
 	struct jl_limits l;
-	char err[256] = "";
 	jl_for_job(&n->cfg, j->gj->limits, &l); /* untrusted: clamped to the node's ceilings */
 	if (j->infra_tries == 0)
 		snprintf(j->name, sizeof j->name, "%s-%u", j->sj.id, j->sj.attempt);
@@ -742,12 +734,7 @@ static void start_run(struct job *j)
 		.call_timeout_s = (unsigned)j->meta.call_timeout_s,
 	};
 	j->t_run_start = util_mono_ms();
-	int r = runner_start(n->runner, &spec, on_run_done, j, &j->run, err, sizeof err);
-	if (r < 0) {
-		char why[300];
-		snprintf(why, sizeof why, "sandbox did not start: %s", err[0] ? err : strerror(-r));
-		infra_error(j, why);
-	}
+	sandbox_start(j, &spec, on_run_done);
 }
 
 /* ---- PERSIST ---- */
@@ -1111,25 +1098,6 @@ int node_exit_code(const struct node *n)
 
 /* ---- construction ---- */
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX];
-	if ((size_t)snprintf(buf, sizeof buf, "%s", path) >= sizeof buf)
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1;; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-			*p = '\0';
-			if (mkdir(buf, mode) != 0 && errno != EEXIST)
-				return -errno;
-			*p = c;
-			if (!c)
-				break;
-		}
-	}
-	return 0;
-}
-
 struct node *node_new(struct event_base *base, const struct node_config *cfg, char *err,
                       size_t errlen)
 {
@@ -1149,9 +1117,9 @@ struct node *node_new(struct event_base *base, const struct node_config *cfg, ch
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	int r = mkdir_p(cfg->cache_dir, 0755);
+	int r = util_mkdir_p(cfg->cache_dir, 0755);
 	if (r == 0)
-		r = mkdir_p(cfg->work_dir, 0711);
+		r = util_mkdir_p(cfg->work_dir, 0711);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot create %s or %s: %s", cfg->cache_dir, cfg->work_dir,
 		         strerror(-r));

@@ -106,24 +106,6 @@ char *rec_clean_line(const char *s, size_t len)
 
 /* -- records -------------------------------------------------------------------------- */
 
-static bool obj_num(const msgpack_object *o, double *out)
-{
-	switch (o->type) {
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		*out = (double)o->via.u64;
-		return true;
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		*out = (double)o->via.i64;
-		return true;
-	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64:
-		*out = o->via.f64;
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* An optional string field of at most max bytes: 1 present, 0 absent, -1 bad. */
 static int opt_str(const msgpack_object *map, const char *key, size_t max, const char **p,
                    size_t *len)
@@ -207,7 +189,7 @@ static int on_collected(struct rec_stream *s, const msgpack_object *m)
 		double w;
 		if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 2 ||
 		    e->via.array.ptr[0].type != MSGPACK_OBJECT_STR ||
-		    !obj_num(&e->via.array.ptr[1], &w))
+		    !mpk_num(&e->via.array.ptr[1], &w))
 			return violate(s, "malformed collected entry");
 		const msgpack_object_str *name = &e->via.array.ptr[0].via.str;
 		if (name->size == 0 || name->size > REC_NAME_MAX)
