@@ -134,10 +134,11 @@ def test_feedback_never_shows_hidden_checks(tmp_path):
     assert tests["check cells restored from the source"]["outcome"] == "passed"
 
 
-def test_a_source_whose_checks_fail_is_refused(tmp_path):
-    bad = SOURCE.replace("return sum(xs) / len(xs)", "return 0")
+def _collect_source(tmp_path, source):
+    """Collects a mograder source as publishing does (in the example exercise's directory);
+    returns the channel with the records it sent."""
     (tmp_path / "tests").mkdir()
-    (tmp_path / "tests" / mog_source.SOURCE_NAME).write_text(bad)
+    (tmp_path / "tests" / mog_source.SOURCE_NAME).write_text(source)
     ch = _Chan()
     cwd = os.getcwd()
     os.chdir(REPO / "examples" / "course-mograder" / "stats")
@@ -146,6 +147,12 @@ def test_a_source_whose_checks_fail_is_refused(tmp_path):
                              "collect": True}, ch, harness)
     finally:
         os.chdir(cwd)
+    return ch
+
+
+def test_a_source_whose_checks_fail_is_refused(tmp_path):
+    bad = SOURCE.replace("return sum(xs) / len(xs)", "return 0")
+    ch = _collect_source(tmp_path, bad)
     assert ch.recs[0]["t"] == "import_error" and "fails on the source" in ch.recs[0]["msg"]
 
 
@@ -154,16 +161,7 @@ def test_every_failing_check_of_a_source_is_named(tmp_path):
                          '(fib(10) == 56, "fib(10) should be 56")').replace(
         '(mean_of([5]) == 5, "mean_of([5]) should be 5")',
         '(mean_of([5]) == 6, "mean_of([5]) should be 6")')
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "tests" / mog_source.SOURCE_NAME).write_text(bad)
-    ch = _Chan()
-    cwd = os.getcwd()
-    os.chdir(REPO / "examples" / "course-mograder" / "stats")
-    try:
-        mog_trusted.collect({"tests": str(tmp_path / "tests"), "work": str(tmp_path),
-                             "collect": True}, ch, harness)
-    finally:
-        os.chdir(cwd)
+    ch = _collect_source(tmp_path, bad)
     msg = ch.recs[0]["msg"]
     assert ch.recs[0]["t"] == "import_error" and msg.startswith("mograder source: 2 problems")
     assert "check 'Q1: mean_of' fails on the source: mean_of([5]) should be 6" in msg

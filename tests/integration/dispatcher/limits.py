@@ -10,33 +10,16 @@ of header); connections over the per-client and the total cap get 503 with Retry
 while others are served; closed connections free their places; a request trickling in
 byte by byte is cut at the deadline. Exit 0 when all pass, 1 listing each failure.
 """
-import base64
-import hashlib
-import hmac
 import json
 import os
 import socket
-import subprocess
 import sys
 import tempfile
 import time
 
-FAILS = []
+from disptest import check, finish, free_port, start, stop, token
+
 HEADER_KB, CONNS, PER_CLIENT, DEADLINE_S = 4, 8, 4, 2
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILS.append(what)
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def connect(port, src="127.0.0.1"):
@@ -111,12 +94,6 @@ def wait_port(port, proc):
         except OSError:
             time.sleep(0.1)
     sys.exit("dispatcher did not listen")
-
-
-def token(secret: bytes, user: str, role: str) -> str:
-    b64 = lambda b: base64.urlsafe_b64encode(b).decode().rstrip("=")
-    payload = f"{user}:{role}:{int(time.time()) + 3600}".encode()
-    return b64(payload) + "." + b64(hmac.new(secret, payload, hashlib.sha256).digest())
 
 
 def publish_bad_path(port, secret):
@@ -228,37 +205,20 @@ def run(port, pid, secret):
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
-    binary = sys.argv[1]
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        sp = os.path.join(tmp, "secret")
-        secret = os.urandom(24).hex().encode()
-        with open(sp, "wb") as f:
-            f.write(secret)
-        os.chmod(sp, 0o600)
-        conf = os.path.join(tmp, "d.conf")
-        with open(conf, "w") as f:
-            f.write(f"[dispatcher]\nlisten = 127.0.0.1:{port}\nsecret_file = {sp}\n"
-                    f"max_header_kb = {HEADER_KB}\nmax_connections = {CONNS}\n"
-                    f"max_connections_per_client = {PER_CLIENT}\n"
-                    f"request_timeout_s = {DEADLINE_S}\n"
-                    "[kafka]\nbrokers = 127.0.0.1:9\n[redis]\naddress = 127.0.0.1:9\n")
-        log = open(os.path.join(tmp, "log"), "wb")
-        proc = subprocess.Popen([binary, "-c", conf], stderr=log)
+        proc, secret = start(sys.argv[1], tmp, port,
+                             f"max_header_kb = {HEADER_KB}\nmax_connections = {CONNS}\n"
+                             f"max_connections_per_client = {PER_CLIENT}\n"
+                             f"request_timeout_s = {DEADLINE_S}\n"
+                             "[kafka]\nbrokers = 127.0.0.1:9\n[redis]\naddress = 127.0.0.1:9\n")
         try:
             wait_port(port, proc)
             run(port, proc.pid, secret)
             check(proc.poll() is None, "dispatcher still running")
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-    if FAILS:
-        print(f"{len(FAILS)} failed", file=sys.stderr)
-        sys.exit(1)
-    print("all passed")
+            stop(proc)
+    finish()
 
 
 if __name__ == "__main__":

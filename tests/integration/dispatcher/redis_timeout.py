@@ -10,14 +10,10 @@ looks like to a client), and checks: /healthz says "redis": "down" within a few 
 waiting out the 35 s request deadline, and after SIGCONT /healthz says "up" again.
 Exit 0 when all pass, 1 listing each failure.
 """
-import base64
-import hashlib
-import hmac
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,27 +21,7 @@ import time
 import urllib.error
 import urllib.request
 
-FAILS = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILS.append(what)
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def token(secret: bytes, user: str, role: str) -> str:
-    b64 = lambda b: base64.urlsafe_b64encode(b).decode().rstrip("=")
-    payload = f"{user}:{role}:{int(time.time()) + 3600}".encode()
-    return b64(payload) + "." + b64(hmac.new(secret, payload, hashlib.sha256).digest())
+from disptest import check, finish, free_port, start, stop, token
 
 
 def get(port, path, tok=None, timeout=40):
@@ -82,22 +58,13 @@ def main():
     if not redis_server:
         sys.exit("redis-server not found (scripts/setup installs it)")
     rport, dport = free_port(), free_port()
-    secret = os.urandom(24).hex().encode()
     with tempfile.TemporaryDirectory() as tmp:
         redis = subprocess.Popen([redis_server, "--port", str(rport), "--bind", "127.0.0.1",
                                   "--save", "", "--appendonly", "no", "--dir", tmp],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        sp = os.path.join(tmp, "secret")
-        with open(sp, "wb") as f:
-            f.write(secret)
-        os.chmod(sp, 0o600)
-        conf = os.path.join(tmp, "d.conf")
-        with open(conf, "w") as f:
-            f.write(f"[dispatcher]\nlisten = 127.0.0.1:{dport}\nsecret_file = {sp}\n"
-                    f"[kafka]\nbrokers = 127.0.0.1:9\n"
-                    f"[redis]\naddress = 127.0.0.1:{rport}\ncommand_timeout_ms = 1000\n")
-        disp = subprocess.Popen([sys.argv[1], "-c", conf],
-                                stderr=open(os.path.join(tmp, "log"), "wb"))
+        disp, secret = start(sys.argv[1], tmp, dport,
+                             "[kafka]\nbrokers = 127.0.0.1:9\n"
+                             f"[redis]\naddress = 127.0.0.1:{rport}\ncommand_timeout_ms = 1000\n")
         stopped = False
         try:
             check(wait_state(dport, "up", 15) is not None, "healthz: redis up at start")
@@ -123,17 +90,8 @@ def main():
         finally:
             if stopped:
                 os.kill(redis.pid, signal.SIGCONT)
-            disp.terminate()
-            redis.terminate()
-            for p in (disp, redis):
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-    if FAILS:
-        print(f"{len(FAILS)} failed", file=sys.stderr)
-        sys.exit(1)
-    print("all passed")
+            stop(disp, redis)
+    finish()
 
 
 if __name__ == "__main__":

@@ -7,39 +7,19 @@ Starts its own dispatcher on a free port with a fresh secret, drives every statu
 of docs/http-api.md that does not need Kafka stopped, times 200 sequential submits, and
 stops the dispatcher. Needs msgpack (the grading venv has it). Exit 0 when all pass.
 """
-import base64
 import hashlib
-import hmac
 import http.client
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 
 import msgpack
 
+from disptest import free_port, start, token
+
 FAILS = []
-
-
-def b64u(b: bytes) -> str:
-    return base64.urlsafe_b64encode(b).decode().rstrip("=")
-
-
-def token(secret: bytes, user: str, role: str, ttl: int = 3600) -> str:
-    payload = f"{user}:{role}:{int(time.time()) + ttl}".encode()
-    mac = hmac.new(secret, payload, hashlib.sha256).digest()
-    return b64u(payload) + "." + b64u(mac)
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 class Client:
@@ -95,27 +75,17 @@ def main():
     broker = os.environ.get("GRADEQ_BROKER", "redis")
     kafka = os.environ.get("KAFKA_BROKERS", "127.0.0.1:9092")
     tmp = tempfile.mkdtemp(prefix="disp-smoke-")
-    secret = os.urandom(24).hex().encode()
-    sp = os.path.join(tmp, "secret")
-    with open(sp, "wb") as f:
-        f.write(secret)
-    os.chmod(sp, 0o600)
     port = free_port()
-    conf = os.path.join(tmp, "d.conf")
-    with open(conf, "w") as f:
-        f.write(f"[dispatcher]\nlisten = 127.0.0.1:{port}\nsecret_file = {sp}\nmax_body_kb = 64\n"
-                f"[broker]\nkind = {broker}\n"
-                f"[kafka]\nbrokers = {kafka}\n{kauth}[redis]\naddress = {redis}\n{rauth}")
-    log = open(os.path.join(tmp, "dispatcher.log"), "w")
-    proc = subprocess.Popen([binary, "-c", conf], stderr=log)
+    proc, secret = start(binary, tmp, port,
+                         f"max_body_kb = 64\n[broker]\nkind = {broker}\n"
+                         f"[kafka]\nbrokers = {kafka}\n{kauth}[redis]\naddress = {redis}\n{rauth}")
     try:
         run(port, secret)
     finally:
         proc.terminate()
         rc = proc.wait(timeout=20)
         check("clean exit on SIGTERM", rc, 0)
-        log.close()
-        print("dispatcher log:", log.name)
+        print("dispatcher log:", os.path.join(tmp, "dispatcher.log"))
     print(f"{len(FAILS)} failed" if FAILS else "all passed")
     return 1 if FAILS else 0
 
