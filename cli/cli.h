@@ -84,6 +84,11 @@ int cli_start(int parse_rc, const char *help, struct cli_env *env, char *err, si
 /* The submissions path of course/exercise, with ?student= when student is not NULL. */
 void cli_submissions_path(const char *course, const char *exercise, const char *student, char *out,
                           size_t outlen);
+/* Prints s on one line, inert (text_inert: no control character, escape sequence or
+ * bidi override from a submission, a node or the network reaches the terminal), cut at
+ * max bytes on a character boundary with "..." after. */
+void cli_print_inert(FILE *out, const char *s, size_t max);
+
 /* Largest notebook the CLI reads (the dispatcher's max_body_kb decides what it takes). */
 #define CLI_SOURCE_MAX (8u * 1024 * 1024)
 

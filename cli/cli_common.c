@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "text.h"
 #include "token.h"
 #include "util.h"
 
@@ -256,4 +257,26 @@ int cli_start(int parse_rc, const char *help, struct cli_env *env, char *err, si
 		return CLI_EXIT_FAIL;
 	}
 	return CLI_RUN;
+}
+
+/* Prints s on one line, inert (text_inert: no control character, escape sequence or
+ * bidi override of a submission reaches the terminal), cut at max bytes on a character
+ * boundary. */
+void cli_print_inert(FILE *out, const char *s, size_t max)
+{
+	char *clean = text_inert(s, strlen(s), true);
+	if (!clean) {
+		fputs("?", out);
+		return;
+	}
+	size_t n = strlen(clean);
+	if (n > max) {
+		while (max > 0 && ((unsigned char)clean[max] & 0xC0) == 0x80)
+			max--;
+		clean[max] = '\0';
+	}
+	fputs(clean, out);
+	if (n > max)
+		fputs("...", out);
+	free(clean);
 }

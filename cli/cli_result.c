@@ -44,28 +44,6 @@ static const char *num_at(const json_t *o, const char *key, char *buf, size_t le
 	return score_format(json_number_value(v), buf, len);
 }
 
-/* Prints s on one line, inert (text_inert: no control character, escape sequence or
- * bidi override of a submission reaches the terminal), cut at max bytes on a character
- * boundary. */
-static void print_oneline(FILE *out, const char *s, size_t max)
-{
-	char *clean = text_inert(s, strlen(s), true);
-	if (!clean) {
-		fputs("?", out);
-		return;
-	}
-	size_t n = strlen(clean);
-	if (n > max) {
-		while (max > 0 && ((unsigned char)clean[max] & 0xC0) == 0x80)
-			max--;
-		clean[max] = '\0';
-	}
-	fputs(clean, out);
-	if (n > max)
-		fputs("...", out);
-	free(clean);
-}
-
 bool cli_result_finished(const json_t *rec)
 {
 	const char *st = json_string_value(json_object_get(rec, "status"));
@@ -83,7 +61,7 @@ void cli_result_print(const json_t *rec, FILE *out)
 	fprintf(out, "status    %s\n", status);
 	if (strcmp(status, "error") == 0) {
 		fputs("error     ", out);
-		print_oneline(out, str_or(rec, "error", "(no reason given)"), 400);
+		cli_print_inert(out, str_or(rec, "error", "(no reason given)"), 400);
 		fputc('\n', out);
 		return;
 	}
@@ -93,7 +71,7 @@ void cli_result_print(const json_t *rec, FILE *out)
 	const char *detail = str_or(rec, "message", "");
 	if (*detail) {
 		fputs("message   ", out);
-		print_oneline(out, detail, 400);
+		cli_print_inert(out, detail, 400);
 		fputc('\n', out);
 	}
 	fprintf(out, "score     %s / %s\n", num_at(rec, "score", a, sizeof a),
@@ -101,12 +79,12 @@ void cli_result_print(const json_t *rec, FILE *out)
 	const char *iso = str_or(rec, "isolation", "");
 	if (*iso) { /* names of ours, set by the node; printed inert all the same */
 		fputs("graded    ", out);
-		print_oneline(out, iso, 32);
+		cli_print_inert(out, iso, 32);
 		fputs(strcmp(iso, "in-process") == 0 ? " (the notebook shared the tests' process)"
 		                                     : "",
 		      out);
 		fputs(", ", out);
-		print_oneline(out, str_or(rec, "runner", "?"), 16);
+		cli_print_inert(out, str_or(rec, "runner", "?"), 16);
 		fputs(" runner\n", out);
 	}
 
@@ -138,7 +116,7 @@ void cli_result_print(const json_t *rec, FILE *out)
 		const char *msg = str_or(t, "message", "");
 		if (*msg) {
 			fputs("  ", out);
-			print_oneline(out, msg, CLI_MSG_MAX);
+			cli_print_inert(out, msg, CLI_MSG_MAX);
 		}
 		fputc('\n', out);
 	}

@@ -1,12 +1,16 @@
 /* cli_status.c - `gradeq status`: grader nodes, queue lag per partition, submission
  * counts and the submissions in error. */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "cli_call.h"
 #include "cli_opts.h"
+#include "cli_status.h"
+#include "text.h"
 #include "util.h"
 
 static const char status_help[] =
@@ -51,6 +55,25 @@ static const char *str_at(const json_t *o, const char *key)
 	return s ? s : "?";
 }
 
+/* How old a timestamp (ms since the epoch) is, as "1.2 s ago", or "never" (0 or unset). */
+static void age_text(long long at_ms, int64_t now_ms, char *out, size_t outlen)
+{
+	if (at_ms <= 0) {
+		snprintf(out, outlen, "never");
+		return;
+	}
+	double ago = (double)(now_ms - at_ms) / 1000.0;
+	snprintf(out, outlen, "%.1f s ago", ago < 0.05 ? 0.0 : ago);
+}
+
+/* A node-given string for a column: inert (text_inert) and at most 64 bytes. */
+static void cell(const json_t *o, const char *key, char out[65])
+{
+	char *clean = text_inert(str_at(o, key), strlen(str_at(o, key)), true);
+	snprintf(out, 65, "%s", clean ? clean : "?");
+	free(clean);
+}
+
 static int width_of(const json_t *arr, const char *key, int min)
 {
 	const json_t *n;
@@ -58,62 +81,67 @@ static int width_of(const json_t *arr, const char *key, int min)
 	int w = min;
 	json_array_foreach(arr, i, n)
 	{
-		int l = (int)strlen(str_at(n, key));
+		char c[65];
+		cell(n, key, c);
+		int l = (int)strlen(c);
 		if (l > w)
 			w = l;
 	}
-	return w > 64 ? 64 : w;
+	return w;
 }
 
-static void print_nodes(const json_t *nodes, FILE *out)
+static void print_nodes(const json_t *nodes, int64_t now_ms, FILE *out)
 {
 	const json_t *n;
 	size_t i;
 	int wid = width_of(nodes, "id", 4), whost = width_of(nodes, "host", 4),
 	    wver = width_of(nodes, "version", 7);
 	long long slots = 0, busy = 0;
-	int64_t now = util_now_ms();
 
 	fprintf(out, "%-*s  %-*s  %5s  %4s  %-*s  %s\n", wid, "node", whost, "host", "slots",
 	        "busy", wver, "version", "last seen");
 	json_array_foreach(nodes, i, n)
 	{
-		long long seen = int_at(n, "last_seen_ms");
-		double ago = seen > 0 ? (double)(now - seen) / 1000.0 : -1;
-		char agos[32];
-		if (ago < 0)
-			snprintf(agos, sizeof agos, "never");
-		else
-			snprintf(agos, sizeof agos, "%.1f s ago", ago < 0.05 ? 0.0 : ago);
-		fprintf(out, "%-*.64s  %-*.64s  %5lld  %4lld  %-*.64s  %s\n", wid, str_at(n, "id"),
-		        whost, str_at(n, "host"), int_at(n, "slots"), int_at(n, "busy"), wver,
-		        str_at(n, "version"), agos);
+		char id[65], host[65], ver[65], ago[32];
+		cell(n, "id", id);
+		cell(n, "host", host);
+		cell(n, "version", ver);
+		age_text(int_at(n, "last_seen_ms"), now_ms, ago, sizeof ago);
+		fprintf(out, "%-*s  %-*s  %5lld  %4lld  %-*s  %s\n", wid, id, whost, host,
+		        int_at(n, "slots"), int_at(n, "busy"), wver, ver, ago);
 		slots += int_at(n, "slots");
 		busy += int_at(n, "busy");
 	}
-	fprintf(out, "%zu nodes, %lld of %lld slots busy\n", json_array_size(nodes), busy, slots);
+	/* busy comes from the heartbeats: it can lag the submission counts by a beat */
+	fprintf(out, "%zu nodes, %lld of %lld slots busy (at their last heartbeat)\n",
+	        json_array_size(nodes), busy, slots);
 }
 
-static void print_lag(const json_t *lag, FILE *out)
+static void print_lag(const json_t *lag, int64_t now_ms, FILE *out)
 {
 	const json_t *parts = json_object_get(lag, "partitions");
 	if (!json_is_array(parts)) {
 		const char *why = json_string_value(json_object_get(lag, "error"));
-		fprintf(out, "queue lag: unknown (%s)\n", why ? why : "not reported");
+		fputs("queue lag: unknown (", out);
+		cli_print_inert(out, why ? why : "not reported", 400);
+		fputs(")\n", out);
 		return;
 	}
+	/* the dispatcher measures the queue every 2 s: say how old this measurement is */
+	char ago[32];
+	age_text(int_at(lag, "measured_ms"), now_ms, ago, sizeof ago);
 	const char *broker = json_string_value(json_object_get(lag, "broker"));
 	if (broker && strcmp(broker, "redis") == 0) {
 		/* one stream: lag = undelivered + pending (delivered, not acknowledged) */
 		const json_t *s = json_array_get(parts, 0);
 		fprintf(out,
-		        "queue (redis stream): %lld job(s) not yet acknowledged by the graders, "
-		        "%lld of them delivered (pending), %lld added in all\n",
-		        s ? int_at(s, "lag") : 0, s ? int_at(s, "pending") : 0,
+		        "queue (redis stream, measured %s): %lld job(s) not yet acknowledged by "
+		        "the graders, %lld of them delivered (pending), %lld added in all\n",
+		        ago, s ? int_at(s, "lag") : 0, s ? int_at(s, "pending") : 0,
 		        s ? int_at(s, "high") : 0);
 		return;
 	}
-	fprintf(out, "queue lag: %lld job(s) not yet committed by the graders\n",
+	fprintf(out, "queue lag (measured %s): %lld job(s) not yet committed by the graders\n", ago,
 	        int_at(lag, "total"));
 	fprintf(out, "  %9s  %10s  %10s  %6s\n", "partition", "committed", "high", "lag");
 	const json_t *p;
@@ -145,22 +173,34 @@ static void print_errors(const json_t *st, FILE *out)
 	size_t i;
 	json_array_foreach(errs, i, e)
 	{
-		fprintf(out, "  %s  %s/%s  %s  attempt %lld: %s\n", str_at(e, "id"),
-		        str_at(e, "course"), str_at(e, "exercise"), str_at(e, "student"),
-		        int_at(e, "attempt"), str_at(e, "error"));
+		/* names are checked by the dispatcher; the reason is a node's text: inert */
+		char id[65], course[65], exercise[65], student[65];
+		cell(e, "id", id);
+		cell(e, "course", course);
+		cell(e, "exercise", exercise);
+		cell(e, "student", student);
+		fprintf(out, "  %s  %s/%s  %s  attempt %lld: ", id, course, exercise, student,
+		        int_at(e, "attempt"));
+		cli_print_inert(out, str_at(e, "error"), 400);
+		fputc('\n', out);
 	}
 	if ((long long)json_array_size(errs) < n)
 		fprintf(out, "  ... and %lld more\n", n - (long long)json_array_size(errs));
 }
 
-static void print_status(const json_t *st, FILE *out)
+void cli_status_print(const json_t *st, int64_t now_ms, FILE *out)
 {
-	print_nodes(json_object_get(st, "nodes"), out);
+	print_nodes(json_object_get(st, "nodes"), now_ms, out);
 	fprintf(out, "submissions: %lld (queued %lld, grading %lld, done %lld, error %lld)\n",
 	        int_at(st, "submissions"), int_at(st, "queued"), int_at(st, "grading"),
 	        int_at(st, "done"), int_at(st, "error"));
-	print_lag(json_object_get(st, "lag"), out);
+	print_lag(json_object_get(st, "lag"), now_ms, out);
 	print_errors(st, out);
+}
+
+static void print_status(const json_t *st, FILE *out)
+{
+	cli_status_print(st, util_now_ms(), out);
 }
 
 int cli_status_main(int argc, char **argv)
