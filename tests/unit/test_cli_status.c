@@ -49,7 +49,7 @@ static void test_ages_and_totals(void **state)
 		"\"submissions\":30,\"queued\":0,\"grading\":0,\"done\":30,\"error\":0,"
 		"\"lag\":{\"broker\":\"redis\",\"partitions\":[{\"partition\":0,\"committed\":16,"
 		"\"high\":20,\"lag\":4,\"pending\":3}],\"total\":4,\"measured_ms\":1699999998200}"
-	        "}");
+		"}");
 	assert_non_null(strstr(out, "1.5 s ago"));
 	assert_non_null(strstr(out, "never"));
 	assert_non_null(strstr(out, "2 nodes, 3 of 4 slots busy (at their last heartbeat)"));
