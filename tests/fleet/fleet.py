@@ -16,7 +16,8 @@ hidden tests run directly with pytest) with nothing lost and nothing counted twi
   batch      a batch graded across hosts
   add-node   fleet4 joins [graders] with one command (--limit fleet4) and takes work
   upgrade    a new source tarball rolled out (graders one at a time) during batches
-  kill       the Kafka broker host fleet3 (also a grader) powered off during a batch
+  kill       the Kafka broker host fleet3 (also a grader) powered off during a batch, while
+             it grades: the jobs it had in flight are delivered again and graded elsewhere
   down       every host, the bridge and the proxy removed (always, also on failure)
 
 Prints one "fleet: FIGURE ..." line per measured figure and "fleet: PASS" at the end;
@@ -356,6 +357,23 @@ for k, v in pairs(nodes) do table.insert(out, 'node:' .. k); table.insert(out, v
 return out
 """
 
+    IN_FLIGHT_LUA = """
+local out = {}
+for _, k in ipairs(redis.call('KEYS', 'gq:sub:*')) do
+  local h = redis.call('HMGET', k, 'status', 'node')
+  if h[1] == 'grading' and h[2] == ARGV[1] then table.insert(out, string.sub(k, 8)) end
+end
+return out
+"""
+
+    def in_flight(self, node) -> list[str]:
+        """Ids of the submissions whose record says node is grading them now."""
+        return [x for x in self.redis("EVAL", self.IN_FLIGHT_LUA, "0", node) if x]
+
+    def record(self, sid) -> dict:
+        lines = self.redis("HGETALL", f"gq:sub:{sid}")
+        return dict(zip(lines[::2], lines[1::2]))
+
     def counts(self, course) -> dict:
         lines = self.redis("EVAL", self.COUNT_LUA, "0", course)
         kv = dict(zip(lines[::2], lines[1::2]))
@@ -493,15 +511,43 @@ def main() -> int:
                f"{len(courses)} batches ({len(courses) * n} submissions): 0 lost, 0 duplicated")
         step = "broker kill"
 
+        cut = []  # jobs fleet3 was grading when it lost power
+
+        def node_signal(sig):
+            f.ssh("fleet3", f"sudo systemctl kill --kill-whom=main --signal={sig} gradeq-node")
+
         def kill():
             time.sleep(2)
+            # The cut must catch fleet3 grading: its node is frozen (SIGSTOP) and its
+            # records read; a job its records show grading then can no longer finish
+            # there. A freeze that catches none is undone and tried again.
+            t = time.monotonic()
+            while True:
+                node_signal("SIGSTOP")
+                cut[:] = f.in_flight("fleet3")
+                if cut or time.monotonic() - t > 60:
+                    break
+                node_signal("SIGCONT")
+                time.sleep(0.3)
             f.hosts("kill", "fleet3")
-            log("fleet3 (kafka broker 3 + grader) powered off")
+            log(f"fleet3 (kafka broker 3 + grader) powered off; in flight there: {cut}")
             time.sleep(20)
 
         courses = f.batches_during("fleetkill", kill)
+        if not cut:
+            raise Fail("no job was in flight on fleet3 when it was powered off, so the step "
+                       "shows no redelivery")
+        # each one was delivered again and graded by a live node (the batches' check
+        # above: done, the oracle's score, one result per (submission, attempt))
+        by = {sid: f.record(sid) for sid in cut}
+        bad = {sid: (r.get("status"), r.get("node")) for sid, r in by.items()
+               if r.get("status") != "done" or r.get("node") in (None, "", "fleet3")}
+        if bad:
+            raise Fail(f"jobs in flight on fleet3 at the power cut not graded elsewhere: {bad}")
         figure(f"broker kill: fleet3 off during {len(courses)} batches "
-               f"({len(courses) * n} submissions): 0 lost, 0 duplicated")
+               f"({len(courses) * n} submissions): 0 lost, 0 duplicated; {len(cut)} job(s) "
+               f"in flight on fleet3 at the cut, each delivered again and graded by "
+               f"{sorted({r['node'] for r in by.values()})}")
         step = "down"
         print("fleet: PASS", flush=True)
         return 0
