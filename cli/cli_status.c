@@ -66,11 +66,21 @@ static void age_text(long long at_ms, int64_t now_ms, char *out, size_t outlen)
 	snprintf(out, outlen, "%.1f s ago", ago < 0.05 ? 0.0 : ago);
 }
 
-/* A node-given string for a column: inert (text_inert) and at most 64 bytes. */
+/* A string of the answer for a column: inert (text_inert), at most 64 bytes, cut on a
+ * character boundary. */
 static void cell(const json_t *o, const char *key, char out[65])
 {
-	char *clean = text_inert(str_at(o, key), strlen(str_at(o, key)), true);
-	snprintf(out, 65, "%s", clean ? clean : "?");
+	const char *s = str_at(o, key);
+	char *clean = text_inert(s, strlen(s), true);
+	if (!clean) {
+		snprintf(out, 65, "?");
+		return;
+	}
+	size_t n = strlen(clean);
+	if (n > 64)
+		for (n = 64; n > 0 && ((unsigned char)clean[n] & 0xC0) == 0x80; n--)
+			;
+	snprintf(out, 65, "%.*s", (int)n, clean);
 	free(clean);
 }
 

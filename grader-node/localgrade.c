@@ -36,32 +36,33 @@ int lg_exercise_load(const char *dir, struct exercise_meta *meta, const char *ex
 	return r < 0 ? r : 0;
 }
 
-int lg_dirs_make(struct lg_dirs *d, const char *tag, char *err, size_t errlen)
+/* mkdtemp of /tmp/gradeq-TAG[SUFFIX].XXXXXX into out, then mode; out is "" on failure */
+static int make_dir(char *out, size_t len, const char *tag, const char *suffix, mode_t mode,
+                    char *err, size_t errlen)
 {
-	memset(d, 0, sizeof *d);
-	char b[sizeof d->bundle], w[sizeof d->work];
-	int nb = snprintf(b, sizeof b, "/tmp/gradeq-%s-exercise.XXXXXX", tag);
-	int nw = snprintf(w, sizeof w, "/tmp/gradeq-%s.XXXXXX", tag);
-	if (nb < 0 || (size_t)nb >= sizeof b || nw < 0 || (size_t)nw >= sizeof w) {
+	int n = snprintf(out, len, "/tmp/gradeq-%s%s.XXXXXX", tag, suffix);
+	if (n < 0 || (size_t)n >= len) {
+		out[0] = '\0';
 		snprintf(err, errlen, "temporary directory name too long");
 		return -ENAMETOOLONG;
 	}
-	if (!mkdtemp(b)) {
+	if (!mkdtemp(out)) {
 		int e = errno;
-		snprintf(err, errlen, "mkdtemp %s: %s", b, strerror(e));
+		snprintf(err, errlen, "mkdtemp %s: %s", out, strerror(e));
+		out[0] = '\0';
 		return -e;
 	}
-	if (!mkdtemp(w)) {
-		int e = errno;
-		snprintf(err, errlen, "mkdtemp %s: %s", w, strerror(e));
-		rmdir(b);
-		return -e;
-	}
-	chmod(b, 0755);
-	chmod(w, 0711);
-	memcpy(d->bundle, b, sizeof b);
-	memcpy(d->work, w, sizeof w);
+	chmod(out, mode);
 	return 0;
+}
+
+int lg_dirs_make(struct lg_dirs *d, const char *tag, char *err, size_t errlen)
+{
+	memset(d, 0, sizeof *d);
+	int r = make_dir(d->bundle, sizeof d->bundle, tag, "-exercise", 0755, err, errlen);
+	if (r == 0 && (r = make_dir(d->work, sizeof d->work, tag, "", 0711, err, errlen)) < 0)
+		lg_dirs_remove(d);
+	return r;
 }
 
 void lg_dirs_remove(struct lg_dirs *d)
